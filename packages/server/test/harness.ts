@@ -1,0 +1,144 @@
+/**
+ * Test harness: a real Engage (HTTP on a loopback port + worker) on a fresh database, a real
+ * webhook receiver, and `eventually` to wait for a condition (polling the real system, never a
+ * fixed sleep).
+ */
+import { once } from 'node:events';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { loadConfig, type Config } from '../src/config.ts';
+import { startEngage, type Engage } from '../src/engage.ts';
+import { createTestDatabase } from './db.ts';
+
+export const TEST_API_KEY = 'engk_test_bootstrap_key_0123456789';
+export const TEST_SECRET = 'test-secret-0123456789abcdef';
+
+export function testEnv(databaseUrl: string, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    DATABASE_URL: databaseUrl,
+    PORT: '0',
+    HOST: '127.0.0.1',
+    ENGAGE_SECRET: TEST_SECRET,
+    ENGAGE_BOOTSTRAP_API_KEY: TEST_API_KEY,
+    ENGAGE_ALLOW_PRIVATE_WEBHOOKS: 'true',
+    ENGAGE_SIMULATOR_RECEIPT_DELAY_MS: '20',
+    ENGAGE_WEBHOOK_RETRY_SCHEDULE_MS: '50,100,200',
+    ENGAGE_BROADCAST_POLL_MS: '100',
+    LOG_LEVEL: 'warn',
+    ...extra,
+  };
+}
+
+export interface TestEngage extends Engage {
+  url: string;
+  config: Config;
+  api(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: any }>;
+  close(): Promise<void>;
+}
+
+export async function startTestEngage(opts: { env?: Record<string, string>; worker?: boolean; api?: boolean; databaseUrl?: string } = {}): Promise<TestEngage> {
+  const database = opts.databaseUrl ? null : await createTestDatabase();
+  const databaseUrl = opts.databaseUrl ?? database!.url;
+  const config = loadConfig(testEnv(databaseUrl, opts.env));
+  const engage = await startEngage(config, { api: opts.api ?? true, worker: opts.worker ?? true });
+  // PUBLIC_URL must point at the real port, known only after listening.
+  if (engage.url) engage.ctx.config.publicUrl = engage.url;
+  const url = engage.url ?? '';
+  return Object.assign(engage, {
+    url,
+    config,
+    async api(method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
+      const init: RequestInit = { method, headers: { 'x-api-key': TEST_API_KEY, ...headers } };
+      if (body !== undefined) {
+        if (typeof body === 'string') init.body = body;
+        else {
+          init.body = JSON.stringify(body);
+          (init.headers as Record<string, string>)['content-type'] = 'application/json';
+        }
+      }
+      const res = await fetch(url + path, init);
+      const text = await res.text();
+      let parsed: unknown = text;
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        /* not JSON: keep the text */
+      }
+      return { status: res.status, body: parsed as any };
+    },
+    async close() {
+      await engage.stop();
+      await database?.drop();
+    },
+  });
+}
+
+/** Polls `check` until it returns a non-undefined value (or throws the last error at the deadline). */
+export async function eventually<T>(check: () => Promise<T | undefined> | T | undefined, timeoutMs = 10_000, what = 'condition'): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown = null;
+  for (;;) {
+    try {
+      const v = await check();
+      if (v !== undefined) return v;
+    } catch (err) {
+      lastError = err;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${lastError ? `: ${String(lastError)}` : ''}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+export interface ReceivedWebhook {
+  path: string;
+  headers: http.IncomingHttpHeaders;
+  raw: string;
+  body: any;
+}
+
+/** A real HTTP webhook receiver on loopback that records every request. */
+export class Receiver {
+  readonly received: ReceivedWebhook[] = [];
+  private server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const raw = Buffer.concat(chunks).toString('utf8');
+      const status = this.respond(req.url ?? '/');
+      if (status < 300) {
+        let body: unknown = null;
+        try {
+          body = JSON.parse(raw);
+        } catch {
+          body = null;
+        }
+        this.received.push({ path: req.url ?? '/', headers: req.headers, raw, body });
+      } else this.rejected++;
+      res.writeHead(status, { 'content-type': 'text/plain' }).end(status < 300 ? 'ok' : 'try again');
+    });
+  });
+  rejected = 0;
+  /** Decides the status of each request; default 200. */
+  respond: (path: string) => number = () => 200;
+  url = '';
+
+  async start(): Promise<this> {
+    this.server.listen(0, '127.0.0.1');
+    await once(this.server, 'listening');
+    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    return this;
+  }
+
+  ofType(eventType: string): ReceivedWebhook[] {
+    return this.received.filter((r) => r.body?.eventType === eventType);
+  }
+
+  waitFor(eventType: string, count = 1, timeoutMs = 10_000): Promise<ReceivedWebhook[]> {
+    return eventually(() => (this.ofType(eventType).length >= count ? this.ofType(eventType) : undefined), timeoutMs, `${count} ${eventType} webhook(s)`);
+  }
+
+  async stop(): Promise<void> {
+    this.server.closeAllConnections();
+    await new Promise((r) => this.server.close(r));
+  }
+}

@@ -104,22 +104,25 @@ export class Receiver {
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const raw = Buffer.concat(chunks).toString('utf8');
-      const status = this.respond(req.url ?? '/');
+      let body: any = null;
+      try {
+        body = JSON.parse(raw);
+      } catch {
+        body = null;
+      }
+      const status = this.respond({ path: req.url ?? '/', body });
+      this.attempts.push({ path: req.url ?? '/', eventType: body?.eventType ?? null, status });
       if (status < 300) {
-        let body: unknown = null;
-        try {
-          body = JSON.parse(raw);
-        } catch {
-          body = null;
-        }
         this.received.push({ path: req.url ?? '/', headers: req.headers, raw, body });
       } else this.rejected++;
       res.writeHead(status, { 'content-type': 'text/plain' }).end(status < 300 ? 'ok' : 'try again');
     });
   });
   rejected = 0;
+  /** Every request, accepted or not, in arrival order. */
+  readonly attempts: { path: string; eventType: string | null; status: number }[] = [];
   /** Decides the status of each request; default 200. */
-  respond: (path: string) => number = () => 200;
+  respond: (req: { path: string; body: any }) => number = () => 200;
   url = '';
 
   async start(): Promise<this> {

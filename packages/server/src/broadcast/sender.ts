@@ -13,6 +13,8 @@ import { sql } from 'kysely';
 /** Leads without a known time zone may be texted only when every continental US zone is inside the schedule. */
 export const UNKNOWN_ZONE_STAND_INS = ['America/New_York', 'America/Chicago', 'America/Denver', 'America/Los_Angeles'];
 const BATCH = 50;
+/** How long one pass may keep sending for one campaign before moving on. */
+const PASS_BUDGET_MS = 2000;
 
 async function setSendingStatus(ctx: AppContext, c: CampaignRow, status: string, description: string, nextRunTime: Date | null) {
   if (c.sending_status === status && c.sending_status_description === description && (c.next_run_time?.getTime() ?? null) === (nextRunTime?.getTime() ?? null)) return;
@@ -22,6 +24,7 @@ async function setSendingStatus(ctx: AppContext, c: CampaignRow, status: string,
     .where('id', '=', c.id)
     .where('campaign_status', '=', 'ACTIVE')
     .execute();
+  Object.assign(c, { sending_status: status, sending_status_description: description, next_run_time: nextRunTime });
 }
 
 /**
@@ -57,7 +60,6 @@ export async function broadcastTick(ctx: AppContext): Promise<number> {
   const campaigns = await ctx.db.selectFrom('campaigns').selectAll().where('campaign_status', '=', 'ACTIVE').execute();
   let sent = 0;
   for (const c of campaigns) {
-    await closeSuppressedLeads(ctx, c.id);
     const zones = await ctx.db.selectFrom('leads').select('time_zone').distinct().where('campaign_id', '=', c.id).where('status', '=', 'PENDING').execute();
     if (zones.length === 0) {
       const inFlight = await ctx.db.selectFrom('leads').select('id').where('campaign_id', '=', c.id).where('status', '=', 'SENDING').limit(1).executeTakeFirst();
@@ -79,12 +81,24 @@ export async function broadcastTick(ctx: AppContext): Promise<number> {
       await setSendingStatus(ctx, c, 'OUTSIDE_SCHEDULE', next ? `Outside the schedule for every pending lead; next sending at ${next.toISOString()}.` : 'No sending hours in the next two weeks for the pending leads.', next);
       continue;
     }
-    const batch = await claimBatch(ctx, c, { named: open, unknownOpen }, BATCH);
-    if (batch.length === 0) continue;
-    await setSendingStatus(ctx, c, 'SENDING', 'Sending to eligible leads.', null);
-    if (ctx.config.crashPoint === 'after-claim') crashNow(ctx, 'after-claim');
-    for (const msg of batch) await dispatchMessage(ctx, msg);
-    sent += batch.length;
+    // Keep claiming for this campaign while full batches come back: the zone scan above is
+    // paid once per pass, not once per batch. The budget keeps other campaigns (and the
+    // schedule check) moving.
+    const started = performance.now();
+    for (;;) {
+      const batch = await claimBatch(ctx, c, { named: open, unknownOpen }, BATCH);
+      if (batch.length === 0) {
+        // Nothing claimable although leads are pending in open zones: they are suppressed
+        // phones (or on paused lists); closing the suppressed ones lets the campaign complete.
+        await closeSuppressedLeads(ctx, c.id);
+        break;
+      }
+      await setSendingStatus(ctx, c, 'SENDING', 'Sending to eligible leads.', null);
+      if (ctx.config.crashPoint === 'after-claim') crashNow(ctx, 'after-claim');
+      for (const msg of batch) await dispatchMessage(ctx, msg);
+      sent += batch.length;
+      if (batch.length < BATCH || performance.now() - started > PASS_BUDGET_MS) break;
+    }
   }
   return sent;
 }

@@ -1,6 +1,6 @@
 /**
  * Every outbound text goes through here: broadcasts, automatic replies, keyword answers and
- * agents' messages. A message row is the unit of "at most once": it moves QUEUED_LOCAL → SENDING
+ * agents' messages. A message row is the unit of "at most once": it moves PENDING → SENDING
  * (committed before the provider is called) → QUEUED (provider accepted) or FAILED.
  */
 import type { Selectable } from 'kysely';
@@ -40,7 +40,7 @@ export async function queueReply(ctx: AppContext, trx: Trx, lead: LeadRow, kind:
     .insertInto('messages')
     .values({
       id: newId(now), workspace_id: lead.workspace_id, lead_id: lead.id, direction: 'OUTBOUND', kind,
-      sender: lead.from_number, recipient: lead.phone, body, status: 'QUEUED_LOCAL', status_message: null,
+      sender: lead.from_number, recipient: lead.phone, body, status: 'PENDING', status_message: null,
       provider: await providerOfNumber(trx, lead.from_number), provider_message_id: null, created: now, updated: now,
     })
     .returningAll()
@@ -50,7 +50,7 @@ export async function queueReply(ctx: AppContext, trx: Trx, lead: LeadRow, kind:
 }
 
 /**
- * Claims a queued reply for sending (QUEUED_LOCAL → SENDING) and commits the claim.
+ * Claims a queued reply for sending (PENDING → SENDING) and commits the claim.
  * Null when another worker has it or it was already sent: the second attempt does nothing.
  */
 export async function claimReply(ctx: AppContext, messageId: string): Promise<MessageRow | null> {
@@ -58,7 +58,7 @@ export async function claimReply(ctx: AppContext, messageId: string): Promise<Me
     .updateTable('messages')
     .set({ status: 'SENDING', updated: ctx.now() })
     .where('id', '=', messageId)
-    .where('status', '=', 'QUEUED_LOCAL')
+    .where('status', '=', 'PENDING')
     .returningAll()
     .executeTakeFirst();
   return row ?? null;

@@ -135,7 +135,7 @@ CREATE TABLE messages (
   sender               text NOT NULL,
   recipient            text NOT NULL,
   body                 text NOT NULL,
-  status               text NOT NULL, -- outbound: QUEUED_LOCAL, SENDING, QUEUED, SENT, DELIVERED, UNDELIVERED, FAILED; inbound: RECEIVED
+  status               text NOT NULL, -- outbound: PENDING, SENDING, QUEUED, SENT, DELIVERED, UNDELIVERED, FAILED; inbound: RECEIVED
   status_message       text,
   provider             text,
   provider_message_id  text,

@@ -82,7 +82,7 @@ describe.each(['after-claim', 'after-provider-send'] as const)('a worker killed 
 });
 
 describe('an interrupted send through a provider that cannot deduplicate', () => {
-  it('is marked failed, never sent again', async () => {
+  it('is marked UNKNOWN for the operator, never sent again', async () => {
     const campaignId = await setUpCampaignWithLeads();
     await runWorker({ ENGAGE_CRASH_POINT: 'after-claim' });
     let sends = 0;
@@ -92,6 +92,6 @@ describe('an interrupted send through a provider that cannot deduplicate', () =>
     expect(await recoverInterruptedSends(api.ctx)).toBe(PHONES.length);
     expect(sends).toBe(0);
     const leads = await api.ctx.db.selectFrom('leads').select(['status', 'status_message']).where('campaign_id', '=', campaignId).execute();
-    expect(leads.every((l) => l.status === 'FAILED' && l.status_message?.startsWith('INTERRUPTED'))).toBe(true);
+    expect(leads.every((l) => l.status === 'UNKNOWN' && l.status_message?.startsWith('INTERRUPTED'))).toBe(true);
   });
 });

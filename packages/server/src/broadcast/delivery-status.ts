@@ -9,7 +9,7 @@ import { emitEvent } from '../events/outbox.ts';
 import type { DeliveryStatus } from '../providers/types.ts';
 
 const RANK: Record<string, number> = {
-  PENDING: 0, SENDING: 1, QUEUED: 2, SENT: 3, DELIVERED: 4, UNDELIVERED: 4, FAILED: 4,
+  PENDING: 0, SENDING: 1, UNKNOWN: 1, QUEUED: 2, SENT: 3, DELIVERED: 4, UNDELIVERED: 4, FAILED: 4,
 };
 const FINAL = new Set(['DELIVERED', 'UNDELIVERED', 'FAILED']);
 

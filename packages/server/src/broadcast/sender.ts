@@ -30,7 +30,8 @@ async function setSendingStatus(ctx: AppContext, c: CampaignRow, status: string,
 /**
  * Sends in flight when a process died (claimed, provider answer not recorded) are settled here,
  * once their lease ran out. With an idempotent provider the send is repeated under the same
- * reference (the provider texts once); otherwise it is marked failed: never a second text.
+ * reference (the provider texts once); otherwise it is marked UNKNOWN for the operator: never a
+ * second text.
  */
 export async function recoverInterruptedSends(ctx: AppContext): Promise<number> {
   const cutoff = new Date(ctx.now().getTime() - ctx.config.sendLeaseMs);
@@ -47,8 +48,8 @@ export async function recoverInterruptedSends(ctx: AppContext): Promise<number> 
       ctx.log.warn({ messageId: id }, 'repeating an interrupted send under its original reference');
       await dispatchMessage(ctx, msg);
     } else {
-      ctx.log.warn({ messageId: id }, 'interrupted send marked failed: the provider cannot tell whether it went out');
-      await recordFailed(ctx, msg, 'INTERRUPTED: the sending process stopped before the provider answered; not retried to avoid a second text');
+      ctx.log.warn({ messageId: id }, 'interrupted send marked UNKNOWN: the provider cannot tell whether it went out');
+      await recordFailed(ctx, msg, 'INTERRUPTED: the sending process stopped before the provider answered; not retried to avoid a second text', 'UNKNOWN');
     }
   }
   return rows.rows.length;

@@ -96,13 +96,16 @@ async function recordAccepted(ctx: AppContext, msg: MessageRow, providerMessageI
   });
 }
 
-/** A fatal send failure (retryable failures are retried by the caller before coming here). */
-export async function recordFailed(ctx: AppContext, msg: MessageRow, statusMessage: string): Promise<void> {
+/**
+ * Ends a send that will not be retried: `FAILED` (the provider refused it) or `UNKNOWN` (the
+ * process died before the provider's answer was recorded and the provider cannot tell us).
+ */
+export async function recordFailed(ctx: AppContext, msg: MessageRow, statusMessage: string, status: 'FAILED' | 'UNKNOWN' = 'FAILED'): Promise<void> {
   const now = ctx.now();
   await ctx.db.transaction().execute(async (trx) => {
-    await trx.updateTable('messages').set({ status: 'FAILED', status_message: statusMessage, updated: now }).where('id', '=', msg.id).execute();
+    await trx.updateTable('messages').set({ status, status_message: statusMessage, updated: now }).where('id', '=', msg.id).execute();
     if (msg.kind === 'BROADCAST' && msg.lead_id) {
-      await trx.updateTable('leads').set({ status: 'FAILED', status_message: statusMessage, result: now, claimed_at: null }).where('id', '=', msg.lead_id).where('status', '=', 'SENDING').execute();
+      await trx.updateTable('leads').set({ status, status_message: statusMessage, result: now, claimed_at: null }).where('id', '=', msg.lead_id).where('status', '=', 'SENDING').execute();
     }
   });
 }

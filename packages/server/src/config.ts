@@ -17,7 +17,7 @@ export interface Config {
   databaseUrl: string | null;
   /** Where embedded PostgreSQL and generated secrets live. Default ./.engage */
   dataDir: string;
-  /** Secret used to derive conversation keys and (later) encrypt credentials. Generated into dataDir when unset. */
+  /** Secret used to derive conversation keys and encrypt provider credentials. Generated into dataDir when unset. */
   secret: string;
   /** On an empty database, create the first workspace with this API key. */
   bootstrapApiKey: string | null;
@@ -37,6 +37,16 @@ export interface Config {
   simulatorReceiptDelayMs: number;
   /** Simulator: fraction of messages that fail delivery (0..1). Default 0. */
   simulatorFailureRate: number;
+  /** Simulator: how long its carrier API takes to answer a send, ms (ENGAGE_SIMULATOR_LATENCY_MS). Default 0. */
+  simulatorLatencyMs: number;
+  /** Simulator: fraction of messages whose final receipt comes before SENT (0..1, ENGAGE_SIMULATOR_OUT_OF_ORDER_RATE). Default 0. */
+  simulatorOutOfOrderRate: number;
+  /** Base URL of Twilio's REST API (ENGAGE_TWILIO_API_URL). Default https://api.twilio.com; tests point it at a local fake. */
+  twilioApiUrl: string;
+  /** Base URL of Telnyx's REST API (ENGAGE_TELNYX_API_URL). Default https://api.telnyx.com; tests point it at a local fake. */
+  telnyxApiUrl: string;
+  /** Deadline of one call to a real provider's API, ms (ENGAGE_PROVIDER_TIMEOUT_MS). Default 10000; keep it below sendLeaseMs. */
+  providerTimeoutMs: number;
   /** Test-only fault injection: crash the process (exit 137) at this point of a send. */
   crashPoint: 'after-claim' | 'after-provider-send' | null;
 }
@@ -49,9 +59,21 @@ export const DEFAULT_WEBHOOK_RETRY_SCHEDULE_MS = [
 
 export class ConfigError extends Error {}
 
+function baseUrl(env: Env, name: string, def: string): string {
+  const raw = (env[name] || def).replace(/\/+$/, '');
+  try {
+    const u = new URL(raw);
+    if (u.protocol !== 'https:' && u.protocol !== 'http:') throw new Error('not http');
+  } catch {
+    throw new ConfigError(`${name} must be an absolute http(s) URL, got "${raw}"`);
+  }
+  return raw;
+}
+
 type Env = Record<string, string | undefined>;
 
-function int(env: Env, name: string, def: number, min = 0): number {
+/** A number setting (integers and fractions alike), at least `min`. */
+function num(env: Env, name: string, def: number, min = 0): number {
   const raw = env[name];
   if (raw === undefined || raw === '') return def;
   const n = Number(raw);
@@ -82,7 +104,7 @@ function loadSecret(env: Env, dataDir: string): string {
 }
 
 export function loadConfig(env: Env = process.env): Config {
-  const port = int(env, 'PORT', 3000);
+  const port = num(env, 'PORT', 3000);
   const dataDir = path.resolve(env.ENGAGE_DATA_DIR || './.engage');
   const publicUrl = (env.PUBLIC_URL || `http://localhost:${port}`).replace(/\/+$/, '');
   try {
@@ -101,8 +123,10 @@ export function loadConfig(env: Env = process.env): Config {
         return n;
       })
     : DEFAULT_WEBHOOK_RETRY_SCHEDULE_MS;
-  const failureRate = int(env, 'ENGAGE_SIMULATOR_FAILURE_RATE', 0);
+  const failureRate = num(env, 'ENGAGE_SIMULATOR_FAILURE_RATE', 0);
   if (failureRate > 1) throw new ConfigError('ENGAGE_SIMULATOR_FAILURE_RATE must be between 0 and 1');
+  const outOfOrderRate = num(env, 'ENGAGE_SIMULATOR_OUT_OF_ORDER_RATE', 0);
+  if (outOfOrderRate > 1) throw new ConfigError('ENGAGE_SIMULATOR_OUT_OF_ORDER_RATE must be between 0 and 1');
   return {
     port,
     host: env.HOST || '0.0.0.0',
@@ -114,11 +138,16 @@ export function loadConfig(env: Env = process.env): Config {
     allowPrivateWebhooks: bool(env, 'ENGAGE_ALLOW_PRIVATE_WEBHOOKS', false),
     logLevel: env.LOG_LEVEL || 'info',
     webhookRetryScheduleMs: schedule,
-    webhookTimeoutMs: int(env, 'ENGAGE_WEBHOOK_TIMEOUT_MS', 10_000, 1),
-    sendLeaseMs: int(env, 'ENGAGE_SEND_LEASE_MS', 120_000, 1),
-    broadcastPollMs: int(env, 'ENGAGE_BROADCAST_POLL_MS', 1000, 10),
-    simulatorReceiptDelayMs: int(env, 'ENGAGE_SIMULATOR_RECEIPT_DELAY_MS', 200),
+    webhookTimeoutMs: num(env, 'ENGAGE_WEBHOOK_TIMEOUT_MS', 10_000, 1),
+    sendLeaseMs: num(env, 'ENGAGE_SEND_LEASE_MS', 120_000, 1),
+    broadcastPollMs: num(env, 'ENGAGE_BROADCAST_POLL_MS', 1000, 10),
+    simulatorReceiptDelayMs: num(env, 'ENGAGE_SIMULATOR_RECEIPT_DELAY_MS', 200),
     simulatorFailureRate: failureRate,
+    simulatorLatencyMs: num(env, 'ENGAGE_SIMULATOR_LATENCY_MS', 0),
+    simulatorOutOfOrderRate: outOfOrderRate,
+    twilioApiUrl: baseUrl(env, 'ENGAGE_TWILIO_API_URL', 'https://api.twilio.com'),
+    telnyxApiUrl: baseUrl(env, 'ENGAGE_TELNYX_API_URL', 'https://api.telnyx.com'),
+    providerTimeoutMs: num(env, 'ENGAGE_PROVIDER_TIMEOUT_MS', 10_000, 1),
     crashPoint: crash,
   };
 }

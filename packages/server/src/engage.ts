@@ -10,8 +10,11 @@ import { startEmbeddedPostgres } from './db/embedded.ts';
 import { migrate } from './db/migrate.ts';
 import { createDb } from './db/pool.ts';
 import { buildApp } from './http/app.ts';
+import { loadCredential } from './providers/credentials.ts';
 import { ProviderRegistry } from './providers/registry.ts';
 import { createSimulatorProvider } from './providers/simulator/provider.ts';
+import { telnyxFamily } from './providers/telnyx/provider.ts';
+import { twilioFamily } from './providers/twilio/provider.ts';
 import { startWorker, type RunningWorker } from './worker.ts';
 import { bootstrap, type BootstrapOutcome } from './workspaces/bootstrap.ts';
 
@@ -47,9 +50,14 @@ export async function startEngage(config: Config, opts: EngageOptions): Promise<
     await migrate(databaseUrl);
     const { db, pool } = createDb(databaseUrl);
     const ctx: AppContext = { config, db, log, now: opts.now ?? (() => new Date()), providers: new ProviderRegistry([]) };
-    ctx.providers = new ProviderRegistry([
-      createSimulatorProvider(ctx, { receiptDelayMs: config.simulatorReceiptDelayMs, failureRate: config.simulatorFailureRate }),
-    ]);
+    ctx.providers = new ProviderRegistry(
+      [createSimulatorProvider(ctx, {
+        receiptDelayMs: config.simulatorReceiptDelayMs, failureRate: config.simulatorFailureRate,
+        latencyMs: config.simulatorLatencyMs, outOfOrderRate: config.simulatorOutOfOrderRate,
+      })],
+      // Real providers: one adapter per workspace credential, resolved from `<kind>:<credentialId>`.
+      { families: [twilioFamily(ctx), telnyxFamily(ctx)], loadCredential: (id, kind) => loadCredential(ctx, id, kind) },
+    );
     const outcome = await bootstrap(ctx, { demo: opts.demo ?? false });
     let app: FastifyInstance | null = null;
     let url: string | null = null;

@@ -94,4 +94,15 @@ describe('an interrupted send through a provider that cannot deduplicate', () =>
     const leads = await api.ctx.db.selectFrom('leads').select(['status', 'status_message']).where('campaign_id', '=', campaignId).execute();
     expect(leads.every((l) => l.status === 'UNKNOWN' && l.status_message?.startsWith('INTERRUPTED'))).toBe(true);
   });
+
+  it('settles a send whose provider cannot be resolved as UNKNOWN instead of failing every pass', async () => {
+    const campaignId = await setUpCampaignWithLeads();
+    await runWorker({ ENGAGE_CRASH_POINT: 'after-claim' });
+    await api.ctx.db.updateTable('messages').set({ provider: 'twilio:00000000-0000-0000-0000-000000000000' }).where('status', '=', 'SENDING').execute();
+    api.ctx.providers = new ProviderRegistry([]);
+    api.ctx.config.sendLeaseMs = 0;
+    expect(await recoverInterruptedSends(api.ctx)).toBe(PHONES.length);
+    const statuses = await leadStatuses(campaignId);
+    expect(statuses.every((s) => s === 'UNKNOWN')).toBe(true);
+  });
 });

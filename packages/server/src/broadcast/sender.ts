@@ -43,8 +43,15 @@ export async function recoverInterruptedSends(ctx: AppContext): Promise<number> 
     RETURNING id`.execute(ctx.db);
   for (const { id } of rows.rows) {
     const msg = await ctx.db.selectFrom('messages').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
-    const provider = ctx.providers.get(msg.provider ?? 'simulator');
-    if (provider.idempotentSend) {
+    let idempotent = false;
+    try {
+      idempotent = ctx.providers.get(msg.provider ?? 'simulator').idempotentSend;
+    } catch (err) {
+      // A provider this process cannot resolve is treated as one that cannot deduplicate:
+      // the message is settled as UNKNOWN rather than wedging every later recovery pass.
+      ctx.log.error({ err, messageId: id, provider: msg.provider }, 'interrupted send of an unknown provider');
+    }
+    if (idempotent) {
       ctx.log.warn({ messageId: id }, 'repeating an interrupted send under its original reference');
       await dispatchMessage(ctx, msg);
     } else {

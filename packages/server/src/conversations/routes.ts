@@ -8,7 +8,7 @@ import { notFound } from '../http/errors.ts';
 import { ErrorSchema } from '../http/schemas.ts';
 import type { LeadRow } from '../leads/view.ts';
 import { sendAgentMessage, setDisposition } from './agent.ts';
-import { conversationKeyFor, leadForKey, rotateConversationKey } from './keys.ts';
+import { leadForKey, rotateConversationKey } from './keys.ts';
 import { widgetPage } from './widget-page.ts';
 
 const KeyQuery = Type.Object({ key: Type.Optional(Type.String({ maxLength: 200 })) });
@@ -16,8 +16,8 @@ const tags = ['Conversation endpoints'];
 const keyAuth = [{ conversationKey: [] }];
 
 export function conversationRoutes(ctx: AppContext) {
-  async function conversation(lead: LeadRow) {
-    const key = await conversationKeyFor(ctx, ctx.db, lead);
+  /** `key` is the caller's key, just resolved to this lead: it is the current one. */
+  async function conversation(lead: LeadRow, key: string) {
     return { data: await conversationData(ctx.db, lead), endpoints: endpointsFor(ctx.config.publicUrl, key) };
   }
 
@@ -28,7 +28,7 @@ export function conversationRoutes(ctx: AppContext) {
         description: 'The whole conversation: the same `data` and `endpoints` as a webhook, with all messages and the current lead state.',
         querystring: KeyQuery, response: { 401: ErrorSchema },
       },
-    }, async (req) => conversation(await leadForKey(ctx.db, req.query.key)));
+    }, async (req) => conversation(await leadForKey(ctx.db, req.query.key), req.query.key!));
 
     app.post<{ Querystring: { key?: string }; Body: { message?: unknown } | undefined }>('/api/public/engage/conversation/send', {
       schema: {
@@ -49,7 +49,7 @@ export function conversationRoutes(ctx: AppContext) {
       },
     }, async (req) => {
       const lead = await leadForKey(ctx.db, req.query.key);
-      return conversation(await setDisposition(ctx, lead, req.body?.disposition, 'endpoint'));
+      return conversation(await setDisposition(ctx, lead, req.body?.disposition, 'endpoint'), req.query.key!);
     });
 
     app.get<{ Querystring: { key?: string } }>('/engage', {

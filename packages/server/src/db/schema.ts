@@ -190,6 +190,19 @@ export interface SimulatorMessagesTable {
   created: Timestamp;
 }
 
+/** A workspace's account at a real SMS provider; secrets only inside `secret_box` (003). */
+export interface ProviderCredentialsTable {
+  id: string;
+  workspace_id: number;
+  provider: 'twilio' | 'telnyx';
+  name: string;
+  settings: Json<Record<string, string | null>>;
+  secret_box: Buffer;
+  secret_hints: Json<Record<string, string>>;
+  created: Timestamp;
+  updated: Timestamp;
+}
+
 export interface Database {
   organizations: OrganizationsTable;
   workspaces: WorkspacesTable;
@@ -206,4 +219,5 @@ export interface Database {
   events: EventsTable;
   webhook_deliveries: WebhookDeliveriesTable;
   simulator_messages: SimulatorMessagesTable;
+  provider_credentials: ProviderCredentialsTable;
 }

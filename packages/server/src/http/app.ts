@@ -5,6 +5,7 @@ import { campaignRoutes } from '../campaigns/routes.ts';
 import type { AppContext } from '../context.ts';
 import { conversationRoutes } from '../conversations/routes.ts';
 import { leadRoutes } from '../leads/routes.ts';
+import { providerRoutes } from '../providers/routes.ts';
 import { simulatorRoutes } from '../providers/simulator/routes.ts';
 import { workspaceRoutes } from '../workspaces/routes.ts';
 import { installErrorHandler } from './errors.ts';
@@ -47,5 +48,6 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
   await app.register(leadRoutes(ctx));
   await app.register(conversationRoutes(ctx));
   await app.register(simulatorRoutes(ctx));
+  await app.register(providerRoutes(ctx));
   return app;
 }

@@ -23,6 +23,10 @@ export interface SimulatorOptions {
   receiptDelayMs: number;
   /** Fraction of messages whose final receipt is FAILED. */
   failureRate: number;
+  /** How long the simulated carrier API takes to answer a send, ms (a slow provider). Default 0. */
+  latencyMs?: number;
+  /** Fraction of messages whose final receipt arrives before their SENT receipt. Default 0. */
+  outOfOrderRate?: number;
   /** Random source, replaceable in tests. Default Math.random. */
   random?: () => number;
 }
@@ -33,6 +37,8 @@ export function createSimulatorProvider(ctx: Pick<AppContext, 'db' | 'now'>, opt
     name: SIMULATOR,
     idempotentSend: true,
     async send(req: SendRequest): Promise<SendResult> {
+      // The carrier's answer time, outside the transaction: a slow provider holds no database connection.
+      if (opts.latencyMs) await new Promise((r) => setTimeout(r, opts.latencyMs));
       return ctx.db.transaction().execute(async (trx) => {
         const now = ctx.now();
         // The reference makes a repeated send (after a crash) return the first one's id.
@@ -48,9 +54,13 @@ export function createSimulatorProvider(ctx: Pick<AppContext, 'db' | 'now'>, opt
         }
         const providerMessageId = `SM${inserted.id}`;
         const final = random() < opts.failureRate ? 'UNDELIVERED' : 'DELIVERED';
-        await addJob(trx, 'simulator-receipt', { providerMessageId, status: 'SENT', carrier: simulatedCarrier(req.to) }, { runAt: new Date(now.getTime() + opts.receiptDelayMs) });
+        // Out of order: the final receipt overtakes SENT, as real carriers' receipts sometimes do.
+        const outOfOrderRate = opts.outOfOrderRate ?? 0;
+        const swapped = outOfOrderRate > 0 && random() < outOfOrderRate;
+        const [sentAt, finalAt] = swapped ? [2, 1] : [1, 2];
+        await addJob(trx, 'simulator-receipt', { providerMessageId, status: 'SENT', carrier: simulatedCarrier(req.to) }, { runAt: new Date(now.getTime() + sentAt * opts.receiptDelayMs) });
         await addJob(trx, 'simulator-receipt', { providerMessageId, status: final, errorCode: final === 'DELIVERED' ? null : '30003', carrier: simulatedCarrier(req.to) }, {
-          runAt: new Date(now.getTime() + 2 * opts.receiptDelayMs),
+          runAt: new Date(now.getTime() + finalAt * opts.receiptDelayMs),
         });
         return { ok: true, providerMessageId };
       });

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from 'typebox';
 import { authenticate } from '../../auth/api-keys.ts';
@@ -8,6 +9,7 @@ import { iso } from '../../core/time.ts';
 import { receiveInbound } from '../../conversations/inbound.ts';
 import { ApiError, badRequest } from '../../http/errors.ts';
 import { ErrorSchema } from '../../http/schemas.ts';
+import { simulatorPhonePage } from './phone-page.ts';
 import { SIMULATOR } from './provider.ts';
 
 const tags = ['Simulator'];
@@ -28,6 +30,18 @@ const SendSchema = Type.Object(
  */
 export function simulatorRoutes(ctx: AppContext) {
   return async (app: FastifyInstance) => {
+    app.get('/simulator', {
+      schema: { tags, summary: "The simulator's phone page", description: "HTML: play a lead's phone with the simulator API (asks for a workspace API key)." },
+    }, async (_req, reply) => {
+      const nonce = randomBytes(16).toString('base64');
+      return reply
+        .header('content-type', 'text/html; charset=utf-8')
+        .header('content-security-policy', `default-src 'none'; script-src 'nonce-${nonce}'; style-src 'nonce-${nonce}'; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`)
+        .header('referrer-policy', 'no-referrer')
+        .header('cache-control', 'no-store')
+        .send(simulatorPhonePage(nonce));
+    });
+
     app.get<{ Querystring: { phone: string } }>('/api/simulator/messages', {
       schema: {
         tags, security, summary: "A simulated phone's messages",

@@ -1,0 +1,167 @@
+/**
+ * The operator's side of provider credentials (X-API-KEY): create, list, show, delete — answers
+ * carry masked hints and the webhook URLs to paste into the provider's console, never a secret —
+ * and a sender source that sends through a credential.
+ */
+import { randomUUID } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import { Type, type Static } from 'typebox';
+import { authenticate } from '../auth/api-keys.ts';
+import type { AppContext } from '../context.ts';
+import { normalizePhone } from '../core/phone.ts';
+import { iso } from '../core/time.ts';
+import { ApiError, badRequest, notFound } from '../http/errors.ts';
+import { ErrorSchema } from '../http/schemas.ts';
+import { createCredential, deleteCredential, getCredentialView, listCredentials, type CredentialInput, type CredentialView } from './credentials.ts';
+
+const tags = ['Provider credentials'];
+const security = [{ apiKey: [] }];
+const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
+
+const CreateSchema = Type.Object(
+  {
+    provider: Type.Union([Type.Literal('twilio'), Type.Literal('telnyx')]),
+    name: Type.String({ minLength: 1, maxLength: 100 }),
+    accountSid: Type.Optional(Type.String({ pattern: '^AC[0-9a-fA-F]{32}$', description: 'Twilio: the Account SID (AC…)' })),
+    authToken: Type.Optional(Type.String({ minLength: 16, maxLength: 128, description: 'Twilio: the auth token (secret; stored encrypted, never returned)' })),
+    messagingServiceSid: Type.Optional(Nullable(Type.String({ pattern: '^MG[0-9a-fA-F]{32}$', description: 'Twilio: optional Messaging Service SID (MG…)' }))),
+    apiKey: Type.Optional(Type.String({ minLength: 8, maxLength: 256, description: 'Telnyx: the API key (secret; stored encrypted, never returned)' })),
+    publicKey: Type.Optional(Type.String({ minLength: 40, maxLength: 64, description: 'Telnyx: the account public key (base64) that verifies webhooks' })),
+    messagingProfileId: Type.Optional(Nullable(Type.String({ format: 'uuid', description: 'Telnyx: optional messaging profile id' }))),
+  },
+  { additionalProperties: false },
+);
+
+const CredentialSchema = Type.Object({
+  id: Type.String(),
+  provider: Type.String(),
+  name: Type.String(),
+  settings: Type.Record(Type.String(), Nullable(Type.String())),
+  secretHints: Type.Record(Type.String(), Type.String()),
+  providerKey: Type.String({ description: 'The `provider` of a sender source that sends through this credential' }),
+  webhookUrls: Type.Record(Type.String(), Type.String(), { description: 'Paste these into the provider console' }),
+  created: Type.String(),
+  updated: Type.String(),
+});
+
+const SenderSourceCreateSchema = Type.Object(
+  {
+    name: Type.String({ minLength: 1, maxLength: 200 }),
+    senderSourceType: Type.Union(['TEN_DLC', 'TOLL_FREE', 'SHORT_CODE', 'CORE_CAMPAIGN'].map((s) => Type.Literal(s))),
+    mps: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
+    numbers: Type.Array(Type.String({ minLength: 3, maxLength: 40 }), { minItems: 1, maxItems: 1000 }),
+  },
+  { additionalProperties: false },
+);
+const SenderSourceSchema = Type.Object({
+  id: Type.String(), name: Type.String(), senderSourceType: Type.String(), provider: Type.String(), mps: Type.Integer(), numbers: Type.Array(Type.String()), created: Type.String(),
+});
+
+const out = (v: CredentialView) => ({ ...v, created: iso(v.created), updated: iso(v.updated) });
+
+const OTHER_FIELDS = { twilio: ['apiKey', 'publicKey', 'messagingProfileId'], telnyx: ['accountSid', 'authToken', 'messagingServiceSid'] } as const;
+
+/** The body as one provider's input; 400 naming the field when one is missing or belongs to the other provider. */
+function toInput(b: Static<typeof CreateSchema>): CredentialInput {
+  const name = b.name.trim();
+  if (!name) throw badRequest('name', 'must not be blank');
+  for (const f of OTHER_FIELDS[b.provider]) if (b[f] !== undefined) throw badRequest(f, `not a ${b.provider} setting`);
+  if (b.provider === 'twilio') {
+    if (!b.accountSid) throw badRequest('accountSid', 'required for twilio');
+    if (!b.authToken) throw badRequest('authToken', 'required for twilio');
+    return { provider: 'twilio', name, accountSid: b.accountSid, authToken: b.authToken, messagingServiceSid: b.messagingServiceSid ?? null };
+  }
+  if (!b.apiKey) throw badRequest('apiKey', 'required for telnyx');
+  if (!b.publicKey) throw badRequest('publicKey', 'required for telnyx');
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(b.publicKey) || Buffer.from(b.publicKey, 'base64').length !== 32) {
+    throw badRequest('publicKey', 'must be the base64 ed25519 public key (32 bytes) from the Telnyx portal');
+  }
+  return { provider: 'telnyx', name, apiKey: b.apiKey, publicKey: b.publicKey, messagingProfileId: b.messagingProfileId ?? null };
+}
+
+export function credentialRoutes(ctx: AppContext) {
+  return async (app: FastifyInstance) => {
+    const base = '/api/public/engage/provider-credentials';
+
+    app.post<{ Body: Static<typeof CreateSchema> }>(base, {
+      schema: {
+        tags, security, summary: 'Add a Twilio or Telnyx account',
+        description: 'Secrets are stored encrypted with ENGAGE_SECRET and never returned: answers show a masked hint. Paste `webhookUrls` into the provider console.',
+        body: CreateSchema, response: { 201: CredentialSchema, 400: ErrorSchema, 401: ErrorSchema, 409: ErrorSchema },
+      },
+    }, async (req, reply) => {
+      const who = await authenticate(ctx, req);
+      const created = await createCredential(ctx, who.workspaceId, toInput(req.body));
+      if (!created) throw new ApiError(409, 'CONFLICT', `name: this workspace already has a ${req.body.provider} credential named "${req.body.name.trim()}"`, 'name');
+      return reply.status(201).send(out(created));
+    });
+
+    app.get(base, {
+      schema: { tags, security, summary: "The workspace's provider credentials", response: { 200: Type.Object({ credentials: Type.Array(CredentialSchema) }), 401: ErrorSchema } },
+    }, async (req) => {
+      const who = await authenticate(ctx, req);
+      return { credentials: (await listCredentials(ctx, who.workspaceId)).map(out) };
+    });
+
+    app.get<{ Params: { id: string } }>(`${base}/:id`, {
+      schema: { tags, security, summary: 'One provider credential', response: { 200: CredentialSchema, 401: ErrorSchema, 404: ErrorSchema } },
+    }, async (req) => {
+      const who = await authenticate(ctx, req);
+      const v = await getCredentialView(ctx, who.workspaceId, req.params.id);
+      if (!v) throw notFound('provider credential');
+      return out(v);
+    });
+
+    app.delete<{ Params: { id: string } }>(`${base}/:id`, {
+      schema: { tags, security, summary: 'Delete a provider credential no sender source uses', response: { 204: Type.Null(), 401: ErrorSchema, 404: ErrorSchema, 409: ErrorSchema } },
+    }, async (req, reply) => {
+      const who = await authenticate(ctx, req);
+      const outcome = await deleteCredential(ctx.db, who.workspaceId, req.params.id);
+      if (outcome === 'not-found') throw notFound('provider credential');
+      if (outcome === 'in-use') throw new ApiError(409, 'CONFLICT', 'a sender source sends through this credential; delete or move it first');
+      ctx.providers.forget(req.params.id);
+      return reply.status(204).send();
+    });
+
+    // Lives here until sender sources have their own API (workspaces/): without it a credential
+    // could not be used at all.
+    app.post<{ Params: { id: string }; Body: Static<typeof SenderSourceCreateSchema> }>(`${base}/:id/sender-sources`, {
+      schema: {
+        tags, security, summary: 'Create a sender source that sends through this credential',
+        description: 'The numbers must be SMS-capable numbers of the provider account, not yet used by any sender source.',
+        body: SenderSourceCreateSchema, response: { 201: SenderSourceSchema, 400: ErrorSchema, 401: ErrorSchema, 404: ErrorSchema, 409: ErrorSchema },
+      },
+    }, async (req, reply) => {
+      const who = await authenticate(ctx, req);
+      const cred = await getCredentialView(ctx, who.workspaceId, req.params.id);
+      if (!cred) throw notFound('provider credential');
+      const name = req.body.name.trim();
+      if (!name) throw badRequest('name', 'must not be blank');
+      const numbers = req.body.numbers.map((raw, i) => {
+        const n = /^\d{3,8}$/.test(raw) && req.body.senderSourceType === 'SHORT_CODE' ? raw : normalizePhone(raw);
+        if (!n) throw badRequest(`numbers[${i}]`, 'not a valid phone number');
+        return n;
+      });
+      if (new Set(numbers).size !== numbers.length) throw badRequest('numbers', 'a number is listed twice');
+      const id = randomUUID();
+      const taken = (phones: string[]) => new ApiError(409, 'CONFLICT', `numbers: ${phones.join(', ')} already belong to a sender source`, 'numbers');
+      const created = await ctx.db.transaction().execute(async (trx) => {
+        const used = await trx.selectFrom('sender_numbers').select('phone').where('phone', 'in', numbers).execute();
+        if (used.length > 0) throw taken(used.map((t) => t.phone));
+        const row = await trx
+          .insertInto('sender_sources')
+          .values({ id, workspace_id: who.workspaceId, name, sender_source_type: req.body.senderSourceType, provider: cred.providerKey, mps: req.body.mps ?? 1 })
+          .returningAll()
+          .executeTakeFirstOrThrow();
+        await trx.insertInto('sender_numbers').values(numbers.map((phone) => ({ phone, sender_source_id: id, workspace_id: who.workspaceId }))).execute();
+        return row;
+      }).catch((err: { code?: string }) => {
+        // Another request took one of the numbers between our check and our insert.
+        throw err.code === '23505' ? taken(numbers) : err;
+      });
+      return reply.status(201).send({
+        id: created.id, name: created.name, senderSourceType: created.sender_source_type, provider: created.provider, mps: created.mps, numbers, created: iso(created.created),
+      });
+    });
+  };
+}

@@ -1,0 +1,123 @@
+/**
+ * Test support (imported by tests only): a local fake of Twilio's Messages API on 127.0.0.1 that
+ * speaks Twilio's wire format — form-encoded creates with basic auth, Message resources and error
+ * bodies as JSON — and plays Twilio's side of the webhooks: status callbacks and incoming
+ * messages, form-encoded and signed with the official `twilio` library.
+ */
+import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import twilio from 'twilio';
+
+export const FIXTURES = new URL('./fixtures/', import.meta.url);
+export const fixture = (name: string): string => readFileSync(new URL(name, FIXTURES), 'utf8');
+
+export interface RecordedRequest {
+  method: string;
+  path: string;
+  headers: http.IncomingHttpHeaders;
+  raw: string;
+  form: Record<string, string>;
+}
+
+export interface ScriptedAnswer {
+  status: number;
+  body: string;
+  headers?: Record<string, string>;
+  /** Answer only after this long (to play a slow provider), ms. */
+  delayMs?: number;
+}
+
+export interface CallbackResult {
+  status: number;
+  text: string;
+  contentType: string | null;
+}
+
+/** Posts a form to Engage as Twilio does: `X-Twilio-Signature` computed by the official library. */
+export async function postAsTwilio(url: string, authToken: string, params: Record<string, string>, opts: { signature?: string | null } = {}): Promise<CallbackResult> {
+  const signature = opts.signature === undefined ? twilio.getExpectedTwilioSignature(authToken, url, params) : opts.signature;
+  const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded; charset=utf-8', 'user-agent': 'TwilioProxy/1.1', 'i-twilio-idempotency-token': crypto.randomUUID() };
+  if (signature !== null) headers['x-twilio-signature'] = signature;
+  const res = await fetch(url, { method: 'POST', headers, body: new URLSearchParams(params).toString() });
+  return { status: res.status, text: await res.text(), contentType: res.headers.get('content-type') };
+}
+
+export class FakeTwilio {
+  readonly requests: RecordedRequest[] = [];
+  /** Answers for the next creates, in order; when empty, a 201 Message resource. */
+  readonly script: ScriptedAnswer[] = [];
+  /** Status callbacks played after each accepted create, in this order (out of order on purpose if you like). */
+  callbackStatuses: string[] = [];
+  /** Results of the status callbacks played, in order. */
+  readonly callbackResults: { status: string; result: CallbackResult }[] = [];
+  private readonly accounts = new Map<string, string>();
+  private seq = 0;
+  private server = http.createServer((req, res) => void this.handle(req, res));
+  url = '';
+
+  constructor(accounts: Record<string, string>) {
+    for (const [sid, token] of Object.entries(accounts)) this.accounts.set(sid, token);
+  }
+
+  async start(): Promise<this> {
+    this.server.listen(0, '127.0.0.1');
+    await once(this.server, 'listening');
+    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    return this;
+  }
+
+  async stop(): Promise<void> {
+    this.server.closeAllConnections();
+    this.server.close();
+  }
+
+  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    const raw = Buffer.concat(chunks).toString('utf8');
+    const path = req.url ?? '';
+    this.requests.push({ method: req.method ?? '', path, headers: req.headers, raw, form: Object.fromEntries(new URLSearchParams(raw)) });
+    const json = (status: number, body: string, headers: Record<string, string> = {}) => {
+      res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers });
+      res.end(body);
+    };
+    const m = /^\/2010-04-01\/Accounts\/(AC[0-9a-f]{32})\/Messages\.json$/.exec(path);
+    if (req.method !== 'POST' || !m) return json(404, JSON.stringify({ code: 20404, message: 'The requested resource was not found', more_info: 'https://www.twilio.com/docs/errors/20404', status: 404 }));
+    const [user, pass] = Buffer.from((req.headers.authorization ?? '').replace(/^Basic /, ''), 'base64').toString('utf8').split(':');
+    if (user !== m[1] || this.accounts.get(m[1]!) !== pass) return json(401, fixture('send-error-20003.json'));
+
+    const scripted = this.script.shift();
+    if (scripted) {
+      if (scripted.delayMs) await new Promise((r) => setTimeout(r, scripted.delayMs));
+      if (!res.destroyed) json(scripted.status, scripted.body, scripted.headers);
+      return;
+    }
+    const form = new URLSearchParams(raw);
+    const sid = `SM${(++this.seq).toString(16).padStart(32, '0')}`;
+    const created = JSON.parse(fixture('send-created.json')) as Record<string, unknown>;
+    Object.assign(created, {
+      sid, account_sid: m[1], to: form.get('To'), from: form.get('From'), body: form.get('Body'),
+      messaging_service_sid: form.get('MessagingServiceSid'), status: form.get('MessagingServiceSid') ? 'accepted' : 'queued',
+      uri: `/2010-04-01/Accounts/${m[1]}/Messages/${sid}.json`,
+    });
+    json(201, JSON.stringify(created));
+    const callback = form.get('StatusCallback');
+    if (callback && this.callbackStatuses.length > 0) void this.playCallbacks(callback, m[1]!, sid, form);
+  }
+
+  private async playCallbacks(url: string, accountSid: string, sid: string, form: URLSearchParams): Promise<void> {
+    for (const status of this.callbackStatuses) {
+      await new Promise((r) => setTimeout(r, 30));
+      const params: Record<string, string> = {
+        ...(status === 'undelivered' ? { ErrorCode: '30003' } : {}),
+        SmsSid: sid, SmsStatus: status, MessageStatus: status, To: form.get('To') ?? '',
+        MessageSid: sid, AccountSid: accountSid, From: form.get('From') ?? '', ApiVersion: '2010-04-01',
+        ...(status === 'delivered' ? { RawDlrDoneDate: '2511241530' } : {}),
+      };
+      const result = await postAsTwilio(url, this.accounts.get(accountSid)!, params);
+      this.callbackResults.push({ status, result });
+    }
+  }
+}

@@ -4,6 +4,7 @@ import { startBroadcastSender } from './broadcast/sender.ts';
 import type { AppContext } from './context.ts';
 import { sendMessageTask } from './conversations/send-message.task.ts';
 import { quietWorkerLogger } from './db/migrate.ts';
+import { importListTask } from './leads/import/import-list.task.ts';
 import { simulatorReceiptTask } from './providers/simulator/receipt.task.ts';
 import { deliverWebhooksTask } from './webhooks/deliver.task.ts';
 
@@ -13,6 +14,7 @@ export function taskList(ctx: AppContext): TaskList {
     'send-message': sendMessageTask(ctx),
     'deliver-webhooks': deliverWebhooksTask(ctx),
     'simulator-receipt': simulatorReceiptTask(ctx),
+    'import-list': importListTask(ctx),
   };
 }
 

@@ -3,16 +3,26 @@
  * people use ("Verizon Wireless"). Patterns are tried in order; unknown names are tidied, not lost.
  */
 const KNOWN: [RegExp, string][] = [
-  [/\bverizon\b|\bcellco\b/i, 'Verizon Wireless'],
-  [/\bcingular\b|\bat&t\b|\batt mobility\b|\bat and t\b/i, 'AT&T'],
-  [/\bt-?mobile\b|\bmetro ?pcs\b|\bmetro by t-mobile\b/i, 'T-Mobile'],
-  [/\bsprint\b/i, 'T-Mobile'],
-  [/\bus cellular\b|\bunited states cellular\b/i, 'US Cellular'],
+  // Brands sold on a bigger network keep their own name: people and carriers' daily limits use it.
   [/\bcricket\b/i, 'Cricket Wireless'],
+  [/\bus cellular\b|\bu\.s\. cellular\b|\bunited states cellular\b/i, 'US Cellular'],
+  [/\bverizon\b|\bcellco\b|\balltel\b/i, 'Verizon Wireless'],
+  [/\bcingular\b|\bat&t\b|\batt mobility\b|\bat and t\b|\bat&t mobility\b/i, 'AT&T'],
+  // T-Mobile's predecessors still name many number blocks in LERG/LNP data.
+  [/\bt-?mobile\b|\bmetro ?pcs\b|\bomnipoint\b|\bpowertel\b|\bvoicestream\b|\bsuncom\b|\baerial communications\b/i, 'T-Mobile'],
+  [/\bsprint\b|\bnextel\b|\bvirgin mobile\b/i, 'T-Mobile'],
   [/\bgoogle\b.*\bvoice\b|\bgoogle \(grand central\)/i, 'Google Voice'],
   [/\bbandwidth\b/i, 'Bandwidth'],
   [/\bonvoy\b|\binteliquent\b/i, 'Inteliquent'],
   [/\bdish\b|\bboost\b/i, 'Boost Mobile'],
+  [/\btwilio\b/i, 'Twilio'],
+  [/\bcharter\b|\bspectrum mobile\b/i, 'Spectrum Mobile'],
+  [/\bcomcast\b|\bxfinity mobile\b/i, 'Xfinity Mobile'],
+  // Canada
+  [/\brogers\b|\bfido\b/i, 'Rogers'],
+  [/\bbell mobility\b|\bbell canada\b|\bvirgin plus\b/i, 'Bell Mobility'],
+  [/\btelus\b|\bkoodo\b/i, 'Telus'],
+  [/\bvid[eé]otron\b|\bfreedom mobile\b/i, 'Vidéotron'],
 ];
 
 export function normalizeCarrier(raw: string | null | undefined): string | null {

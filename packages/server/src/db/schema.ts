@@ -12,6 +12,7 @@
  * - disposition: the final outcome an agent records on a conversation.
  * - suppression: a phone the workspace must not text (opted out, or do-not-contact).
  * - event: something an integrator is told about by webhook (the outbox row).
+ * - list import: one uploaded CSV file being loaded into a list (its id is the import's job id).
  */
 import type { ColumnType, Generated } from 'kysely';
 
@@ -203,6 +204,33 @@ export interface ProviderCredentialsTable {
   updated: Timestamp;
 }
 
+export interface ListImportsTable {
+  id: string;
+  workspace_id: number;
+  campaign_id: string;
+  list_id: string;
+  file_name: string | null;
+  file_bytes: number;
+  options: Json<unknown>;
+  webhook_url: string | null;
+  status: ColumnType<'PROCESSING' | 'COMPLETED' | 'FAILED' | 'CANCELLED', 'PROCESSING' | undefined, 'PROCESSING' | 'COMPLETED' | 'FAILED' | 'CANCELLED'>;
+  message: string | null;
+  total: number | null;
+  processed: ColumnType<number, number | undefined, number>;
+  bytes_processed: ColumnType<number, number | undefined, number>;
+  accepted: ColumnType<number, number | undefined, number>;
+  rejected: ColumnType<number, number | undefined, number>;
+  reasons: ColumnType<Record<string, number>, string | undefined, string>;
+  rejections: ColumnType<{ row: number; reason: string; value: string | null }[], string | undefined, string>;
+  rejections_omitted: ColumnType<number, number | undefined, number>;
+  webhook_status: 'PENDING' | 'DELIVERED' | 'FAILED' | null;
+  webhook_attempts: ColumnType<number, number | undefined, number>;
+  webhook_last_error: string | null;
+  created: Timestamp;
+  started: NullableTimestamp;
+  finished: NullableTimestamp;
+}
+
 export interface Database {
   organizations: OrganizationsTable;
   workspaces: WorkspacesTable;
@@ -220,4 +248,5 @@ export interface Database {
   webhook_deliveries: WebhookDeliveriesTable;
   simulator_messages: SimulatorMessagesTable;
   provider_credentials: ProviderCredentialsTable;
+  list_imports: ListImportsTable;
 }

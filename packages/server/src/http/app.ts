@@ -4,6 +4,7 @@ import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import { campaignRoutes } from '../campaigns/routes.ts';
 import type { AppContext } from '../context.ts';
 import { conversationRoutes } from '../conversations/routes.ts';
+import { listImportRoutes } from '../leads/import/routes.ts';
 import { leadRoutes } from '../leads/routes.ts';
 import { providerRoutes } from '../providers/routes.ts';
 import { simulatorRoutes } from '../providers/simulator/routes.ts';
@@ -46,6 +47,7 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
   await app.register(workspaceRoutes(ctx));
   await app.register(campaignRoutes(ctx));
   await app.register(leadRoutes(ctx));
+  await app.register(listImportRoutes(ctx));
   await app.register(conversationRoutes(ctx));
   await app.register(simulatorRoutes(ctx));
   await app.register(providerRoutes(ctx));

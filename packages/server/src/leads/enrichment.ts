@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import tzLookup from '@photostructure/tz-lookup';
-import { areaCodeInfo } from '../core/area-codes.ts';
+import { areaCodeInfo, type AreaCodeInfo } from '../core/area-codes.ts';
 import { areaCodeOf } from '../core/phone.ts';
 
 /**
@@ -100,13 +100,39 @@ function placeOfZip(zip: string): Omit<LeadLocation, 'zip'> | null {
  */
 export function enrichLocation(input: { zip?: string | null; phone: string }): LeadLocation {
   const areaCode = areaCodeOf(input.phone);
-  const byPhone = areaCode === null ? null : areaCodeInfo(areaCode);
   const zip = normalizeZip(input.zip);
-  const byZip = zip === null ? null : placeOfZip(zip);
-  if (byZip !== null) {
+  return combine(zip, zip === null ? null : placeOfZip(zip), areaCode === null ? null : areaCodeInfo(areaCode));
+}
+
+function combine(zip: string | null, byZip: Omit<LeadLocation, 'zip'> | null, byPhone: AreaCodeInfo | null): LeadLocation {
+  if (zip !== null && byZip !== null) {
     // Should the ZIP's point yield no zone, the area code's is still right if it is in the same state.
     const timeZone = byZip.timeZone ?? (byPhone !== null && byPhone.state === byZip.state ? byPhone.timeZone : null);
     return { zip, ...byZip, timeZone };
   }
   return { zip: null, state: byPhone?.state ?? null, timeZone: byPhone?.timeZone ?? null, lat: null, lon: null };
+}
+
+/**
+ * `enrichLocation` for bulk loads: the ZIP lookup (dataset search plus the time-zone grid) costs
+ * microseconds, and a million-row list has only a few tens of thousands of distinct ZIPs, so
+ * results are memoised by the ZIP as written. The cache holds at most `maxEntries` (default
+ * 100,000) ZIPs and starts over when full, so memory stays bounded whatever the file holds.
+ */
+export function createLocationEnricher(maxEntries = 100_000): (input: { zip?: string | null; phone: string }) => LeadLocation {
+  const byRawZip = new Map<string, { zip: string | null; place: Omit<LeadLocation, 'zip'> | null }>();
+  return (input) => {
+    const areaCode = areaCodeOf(input.phone);
+    const byPhone = areaCode === null ? null : areaCodeInfo(areaCode);
+    const raw = input.zip;
+    if (typeof raw !== 'string' || raw === '') return combine(null, null, byPhone);
+    let hit = byRawZip.get(raw);
+    if (hit === undefined) {
+      const zip = normalizeZip(raw);
+      hit = { zip, place: zip === null ? null : placeOfZip(zip) };
+      if (byRawZip.size >= maxEntries) byRawZip.clear();
+      byRawZip.set(raw, hit);
+    }
+    return combine(hit.zip, hit.place, byPhone);
+  };
 }

@@ -9,6 +9,7 @@ import { notifyBroadcast } from '../db/jobs.ts';
 import type { Trx } from '../db/pool.ts';
 import { badRequest } from '../http/errors.ts';
 import { enrichLocation } from './enrichment.ts';
+import { CAMPAIGN_LOAD_LOCK } from './import/settle.ts';
 import { suppressionOf } from './suppression.ts';
 
 export const LeadLoadSchema = Type.Object(
@@ -42,8 +43,8 @@ export interface LeadLoadResult {
   listId: string | null;
 }
 
-const PHONE_NAMES = /^(phone|phone ?number|phone_number|mobile|mobile ?phone|cell|cell ?phone|cellphone)$/i;
-const ZIP_NAMES = /^(zip|zip ?code|zip_code|postal ?code|postal_code|postcode)$/i;
+export const PHONE_NAMES = /^(phone|phone ?number|phone_number|mobile|mobile ?phone|cell|cell ?phone|cellphone)$/i;
+export const ZIP_NAMES = /^(zip|zip ?code|zip_code|postal ?code|postal_code|postcode)$/i;
 export const DEFAULT_LIST_NAME = 'API Leads';
 
 /** Finds the field holding the phone (by `type: phone`, else by a usual column name), and the ZIP. */
@@ -65,6 +66,16 @@ async function rejection(trx: Trx, who: Principal, campaignId: string, phone: st
     if (existing) return { reason: 'DUPLICATE', message: `${phone} is already a lead of this campaign`, leadId: existing.id };
   }
   return null;
+}
+
+/** The campaign's list named `name`, created when it does not exist yet. */
+export async function upsertList(trx: Trx, workspaceId: number, campaignId: string, name: string, now: Date): Promise<{ id: string }> {
+  return trx
+    .insertInto('lists')
+    .values({ id: newId(now), workspace_id: workspaceId, campaign_id: campaignId, name })
+    .onConflict((oc) => oc.columns(['campaign_id', 'name']).doUpdateSet({ name }))
+    .returning('id')
+    .executeTakeFirstOrThrow();
 }
 
 /** Loads one lead synchronously (SPEC §1.4 `lead/load`). */
@@ -94,16 +105,15 @@ export async function loadLead(ctx: AppContext, who: Principal, input: LeadLoad)
   const now = ctx.now();
 
   return ctx.db.transaction().execute(async (trx) => {
+    // A list import settling into this campaign holds this lock exclusively (import/settle.ts).
+    await sql`SELECT pg_advisory_xact_lock_shared(${CAMPAIGN_LOAD_LOCK}, hashtext(${campaign.id}))`.execute(trx);
     // Serialises loads of one phone into one campaign, so concurrent duplicates are caught.
     await sql`SELECT pg_advisory_xact_lock(hashtext(${campaign.id + phone}))`.execute(trx);
     const r = await rejection(trx, who, campaign.id, phone, input.deDupe ?? false);
     if (r) return rejected(r.reason, r.message, r.leadId);
-    const list = await trx
-      .insertInto('lists')
-      .values({ id: newId(now), workspace_id: who.workspaceId, campaign_id: campaign.id, name: listName })
-      .onConflict((oc) => oc.columns(['campaign_id', 'name']).doUpdateSet({ name: listName }))
-      .returning('id')
-      .executeTakeFirstOrThrow();
+    // Lists are never deleted, so one read before the transaction stands; upserting an existing
+    // list would lock its row and serialise every concurrent load into the campaign.
+    const list = existingList ?? (await upsertList(trx, who.workspaceId, campaign.id, listName, now));
     const leadId = newId(now);
     await trx
       .insertInto('leads')

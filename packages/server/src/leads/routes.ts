@@ -1,6 +1,8 @@
 import type { FastifyInstance } from 'fastify';
+import { sql } from 'kysely';
 import { Type } from 'typebox';
 import { authenticate } from '../auth/api-keys.ts';
+import { getCampaign } from '../campaigns/service.ts';
 import type { AppContext } from '../context.ts';
 import { iso } from '../core/time.ts';
 import { notifyBroadcast } from '../db/jobs.ts';
@@ -52,6 +54,34 @@ export function leadRoutes(ctx: AppContext) {
       const rows = await q.execute();
       return {
         lists: rows.map((l) => ({ id: l.id, campaignId: l.campaign_id, name: l.name, listStatus: l.list_status, leads: Number(l.leads), created: iso(l.created) })),
+      };
+    });
+
+    app.get<{ Params: { id: string } }>('/api/public/engage/campaigns/:id/lists', {
+      schema: {
+        tags: ['Lists'], security, summary: "A campaign's lists with counts",
+        description: 'Oldest first. `leads` counts every lead of the list, `pending` those not sent yet.',
+        params: Type.Object({ id: Id }), response: { 401: ErrorSchema, 404: ErrorSchema },
+      },
+    }, async (req) => {
+      const who = await authenticate(ctx, req);
+      const campaign = await getCampaign(ctx.db, who.workspaceId, req.params.id);
+      const rows = await ctx.db
+        .selectFrom('lists')
+        .leftJoin('leads', 'leads.list_id', 'lists.id')
+        .select((eb) => [
+          'lists.id', 'lists.name', 'lists.list_status', 'lists.created',
+          eb.fn.count<number>('leads.id').as('leads'),
+          sql<number>`count(*) FILTER (WHERE leads.status = 'PENDING')`.as('pending'),
+        ])
+        .where('lists.campaign_id', '=', campaign.id)
+        .groupBy('lists.id')
+        .orderBy('lists.id')
+        .execute();
+      return {
+        lists: rows.map((l) => ({
+          id: l.id, campaignId: campaign.id, name: l.name, listStatus: l.list_status, leads: Number(l.leads ?? 0), pending: Number(l.pending ?? 0), created: iso(l.created),
+        })),
       };
     });
 

@@ -1,0 +1,57 @@
+/** Small measurement helpers shared by the benchmark's processes. */
+import { readFileSync } from 'node:fs';
+import os from 'node:os';
+
+/** Nearest-rank percentile of an ascending array. */
+export function percentile(sorted: ArrayLike<number>, p: number): number {
+  if (sorted.length === 0) return NaN;
+  const idx = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[idx]!;
+}
+
+/**
+ * Total CPU time of the machine so far (all cores): busy and idle, in ticks. From /proc/stat,
+ * where time waiting for I/O (fsync) counts as idle — os.cpus() leaves it out of both, which
+ * would make a commit-bound run look busy — else from os.cpus().
+ */
+function machineCpu(): { busy: number; idle: number } {
+  try {
+    const line = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!;
+    // cpu  user nice system idle iowait irq softirq steal guest guest_nice
+    const [user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0] = line.trim().split(/\s+/).slice(1).map(Number);
+    return { busy: user + nice + system + irq + softirq + steal, idle: idle + iowait };
+  } catch {
+    /* not Linux */
+  }
+  let busy = 0;
+  let idle = 0;
+  for (const c of os.cpus()) {
+    busy += c.times.user + c.times.nice + c.times.sys + c.times.irq;
+    idle += c.times.idle;
+  }
+  return { busy, idle };
+}
+
+export interface CpuReport {
+  /** Wall time, seconds. */
+  seconds: number;
+  /** Busy fraction of the whole machine (1 = every core busy). */
+  machine: number;
+  /** CPU seconds per wall second of this process (1 = one core), i.e. the servers under test. */
+  thisProcess: number;
+}
+
+/** Starts a CPU measurement; call the returned function to end it. */
+export function cpuMeter(): () => CpuReport {
+  const m0 = machineCpu();
+  const p0 = process.cpuUsage();
+  const t0 = performance.now();
+  return () => {
+    const m1 = machineCpu();
+    const p = process.cpuUsage(p0);
+    const seconds = (performance.now() - t0) / 1000;
+    const busy = m1.busy - m0.busy;
+    const total = busy + (m1.idle - m0.idle);
+    return { seconds, machine: total > 0 ? busy / total : NaN, thisProcess: (p.user + p.system) / 1e6 / seconds };
+  };
+}

@@ -3,12 +3,11 @@
  * webhook receiver, and `eventually` to wait for a condition (polling the real system, never a
  * fixed sleep).
  */
-import { once } from 'node:events';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { loadConfig, type Config } from '../src/config.ts';
 import { startEngage, type Engage } from '../src/engage.ts';
 import { createTestDatabase } from './db.ts';
+import { closeServer, listenOnLoopback, readBody } from './loopback.ts';
 
 export const TEST_API_KEY = 'engk_test_bootstrap_key_0123456789';
 export const TEST_SECRET = 'test-secret-0123456789abcdef';
@@ -100,10 +99,7 @@ export interface ReceivedWebhook {
 export class Receiver {
   readonly received: ReceivedWebhook[] = [];
   private server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const raw = Buffer.concat(chunks).toString('utf8');
+    void readBody(req).then((raw) => {
       let body: any = null;
       try {
         body = JSON.parse(raw);
@@ -126,9 +122,7 @@ export class Receiver {
   url = '';
 
   async start(): Promise<this> {
-    this.server.listen(0, '127.0.0.1');
-    await once(this.server, 'listening');
-    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    this.url = await listenOnLoopback(this.server);
     return this;
   }
 
@@ -140,8 +134,7 @@ export class Receiver {
     return eventually(() => (this.ofType(eventType).length >= count ? this.ofType(eventType) : undefined), timeoutMs, `${count} ${eventType} webhook(s)`);
   }
 
-  async stop(): Promise<void> {
-    this.server.closeAllConnections();
-    await new Promise((r) => this.server.close(r));
+  stop(): Promise<void> {
+    return closeServer(this.server);
   }
 }

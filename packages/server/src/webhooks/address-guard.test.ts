@@ -1,7 +1,5 @@
-import { once } from 'node:events';
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { request } from 'undici';
 import type { Dispatcher } from 'undici';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -13,6 +11,7 @@ import {
   validateWebhookUrl,
 } from './address-guard.ts';
 import type { HostResolver } from './address-guard.ts';
+import { closeServer, listenOnLoopback } from '../../test/loopback.ts';
 
 describe('isPrivateAddress', () => {
   it.each([
@@ -99,16 +98,12 @@ describe('createWebhookDispatcher', () => {
     connections = 0;
     server = createServer((_req, res) => res.end('hello'));
     server.on('connection', () => connections++);
-    server.listen(0, '127.0.0.1');
-    await once(server, 'listening');
-    port = (server.address() as AddressInfo).port;
+    port = Number(new URL(await listenOnLoopback(server)).port);
   });
 
   afterEach(async () => {
     await Promise.all(dispatchers.splice(0).map((d) => d.destroy()));
-    server.closeAllConnections();
-    server.close();
-    await once(server, 'close');
+    await closeServer(server);
   });
 
   const dispatcher = (allowPrivate: boolean) => {

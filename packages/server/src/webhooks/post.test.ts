@@ -1,11 +1,10 @@
-import { once } from 'node:events';
 import { createServer } from 'node:http';
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Dispatcher } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createWebhookDispatcher } from './address-guard.ts';
 import { parseRetryAfter, postWebhook } from './post.ts';
+import { closeServer, listenOnLoopback, readBody } from '../../test/loopback.ts';
 
 interface SeenRequest {
   method: string | undefined;
@@ -31,20 +30,13 @@ async function startReceiver(respond: (req: IncomingMessage, res: ServerResponse
   const requests: SeenRequest[] = [];
   let connections = 0;
   const server = createServer(async (req, res) => {
-    let body = '';
-    for await (const chunk of req) body += String(chunk);
+    const body = await readBody(req);
     requests.push({ method: req.method, url: req.url, headers: req.headers, body });
     respond(req, res);
   });
   server.on('connection', () => connections++);
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
-  cleanups.push(async () => {
-    server.closeAllConnections();
-    server.close();
-    await once(server, 'close');
-  });
+  const port = Number(new URL(await listenOnLoopback(server)).port);
+  cleanups.push(() => closeServer(server));
   return { port, url: `http://127.0.0.1:${port}/hook`, requests, connections: () => connections };
 }
 

@@ -5,10 +5,9 @@
  * `{telnyx-timestamp}|{body}`, as Telnyx signs them.
  */
 import { generateKeyPairSync, randomUUID, sign, type KeyObject } from 'node:crypto';
-import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { closeServer, listenOnLoopback, readBody } from '../../../test/loopback.ts';
 
 export const fixture = (name: string): string => readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8');
 
@@ -72,21 +71,16 @@ export class FakeTelnyx {
   constructor(private readonly apiKey: string, private readonly privateKey: KeyObject) {}
 
   async start(): Promise<this> {
-    this.server.listen(0, '127.0.0.1');
-    await once(this.server, 'listening');
-    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    this.url = await listenOnLoopback(this.server);
     return this;
   }
 
-  async stop(): Promise<void> {
-    this.server.closeAllConnections();
-    this.server.close();
+  stop(): Promise<void> {
+    return closeServer(this.server);
   }
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    const chunks: Buffer[] = [];
-    for await (const c of req) chunks.push(c as Buffer);
-    const raw = Buffer.concat(chunks).toString('utf8');
+    const raw = await readBody(req);
     let json: Record<string, unknown> | null = null;
     try {
       json = JSON.parse(raw) as Record<string, unknown>;

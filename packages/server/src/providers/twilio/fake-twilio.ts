@@ -4,11 +4,10 @@
  * bodies as JSON — and plays Twilio's side of the webhooks: status callbacks and incoming
  * messages, form-encoded and signed with the official `twilio` library.
  */
-import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import twilio from 'twilio';
+import { closeServer, listenOnLoopback, readBody } from '../../../test/loopback.ts';
 
 export const FIXTURES = new URL('./fixtures/', import.meta.url);
 export const fixture = (name: string): string => readFileSync(new URL(name, FIXTURES), 'utf8');
@@ -62,21 +61,16 @@ export class FakeTwilio {
   }
 
   async start(): Promise<this> {
-    this.server.listen(0, '127.0.0.1');
-    await once(this.server, 'listening');
-    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    this.url = await listenOnLoopback(this.server);
     return this;
   }
 
-  async stop(): Promise<void> {
-    this.server.closeAllConnections();
-    this.server.close();
+  stop(): Promise<void> {
+    return closeServer(this.server);
   }
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    const chunks: Buffer[] = [];
-    for await (const c of req) chunks.push(c as Buffer);
-    const raw = Buffer.concat(chunks).toString('utf8');
+    const raw = await readBody(req);
     const path = req.url ?? '';
     this.requests.push({ method: req.method ?? '', path, headers: req.headers, raw, form: Object.fromEntries(new URLSearchParams(raw)) });
     const json = (status: number, body: string, headers: Record<string, string> = {}) => {

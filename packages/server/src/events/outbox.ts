@@ -9,6 +9,7 @@ import { addJob } from '../db/jobs.ts';
 import type { Trx } from '../db/pool.ts';
 import type { LeadRow } from '../leads/view.ts';
 import type { CampaignWebhooks, WebhookKey } from '../campaigns/schema.ts';
+import { conversationKeyFor } from '../conversations/keys.ts';
 import { conversationData, type EventType } from './payload.ts';
 
 const WEBHOOK_KEY_OF: Record<EventType, WebhookKey> = {
@@ -37,6 +38,9 @@ export async function emitEvent(
 ): Promise<string> {
   const now = ctx.now();
   const data = await conversationData(trx, lead, opts);
+  // The payload's endpoints carry the conversation key: register it once, with the event, so
+  // deliveries (and their retries) only derive it.
+  await conversationKeyFor(ctx, trx, lead);
   const id = newId(now);
   await trx
     .insertInto('events')

@@ -8,7 +8,7 @@ import type { Task } from 'graphile-worker';
 import type { AppContext } from '../context.ts';
 import { addJob } from '../db/jobs.ts';
 import { endpointsFor } from '../events/payload.ts';
-import { conversationKeyFor } from '../conversations/keys.ts';
+import { deriveConversationKey } from '../conversations/keys.ts';
 import { createWebhookDispatcher } from './address-guard.ts';
 import { postWebhook } from './post.ts';
 import { signatureHeaders } from './signing.ts';
@@ -48,7 +48,8 @@ export function deliverWebhooksTask(ctx: AppContext): Task {
       let endpoints = null;
       if (d.lead_id) {
         const lead = await ctx.db.selectFrom('leads').select(['id', 'conversation_key_version']).where('id', '=', d.lead_id).executeTakeFirstOrThrow();
-        endpoints = endpointsFor(ctx.config.publicUrl, await conversationKeyFor(ctx, ctx.db, lead));
+        // Registered by emitEvent (or by a rotation); the current version is the one that opens.
+        endpoints = endpointsFor(ctx.config.publicUrl, deriveConversationKey(ctx.config.secret, lead.id, lead.conversation_key_version));
       }
       const body = JSON.stringify({ eventType: stored.eventType, data: stored.data, endpoints });
       const headers = {

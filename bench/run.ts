@@ -14,7 +14,8 @@
  * 6. Prints the table, writes docs/benchmarks.md (keeping other benchmarks' marked sections),
  *    stops everything.
  *
- * `npm run bench -- import` runs bench/import.ts (the list import) instead.
+ * `npm run bench -- import` runs bench/import.ts (the list import) instead;
+ * `npm run bench -- broadcast` runs bench/broadcast.ts (a million-lead broadcast) instead.
  */
 import { execFileSync, fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -462,8 +463,12 @@ whole machine during the measured part.
 `;
 }
 
-// `npm run bench -- import` runs the list-import benchmark (bench/import.ts) instead.
-const which = process.argv[2] === 'import' ? import('./import.ts').then((m) => m.benchImport()) : main();
+// `npm run bench -- import` runs the list-import benchmark (bench/import.ts) instead; `-- replay` the event replay (bench/replay.ts).
+const which =
+  process.argv[2] === 'import' ? import('./import.ts').then((m) => m.benchImport())
+  : process.argv[2] === 'broadcast' ? import('./broadcast.ts').then((m) => m.benchBroadcast())
+  : process.argv[2] === 'replay' ? import('./replay.ts').then((m) => m.benchReplay())
+  : main();
 which.then(
   () => {
     process.exitCode = 0;

@@ -25,8 +25,16 @@ export interface Config {
   allowPrivateWebhooks: boolean;
   /** pino level. Default info. */
   logLevel: string;
-  /** Delays between webhook delivery attempts, in ms. Default ≈ 3 days in total. */
+  /** Delays between webhook delivery attempts, in ms (each ±10 % jitter). Default 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h (≈ 28 h). */
   webhookRetryScheduleMs: number[];
+  /** Webhook deliveries running at once per worker process (ENGAGE_WEBHOOK_CONCURRENCY). Default 8. */
+  webhookConcurrency: number;
+  /** An endpoint with only failures for this long is disabled (ENGAGE_WEBHOOK_DISABLE_AFTER_MS). Default 5 days. */
+  webhookDisableAfterMs: number;
+  /** Events (and their delivery attempts) older than this many days are deleted (ENGAGE_EVENT_RETENTION_DAYS). Default 30. */
+  eventRetentionDays: number;
+  /** Replayed deliveries sent per second per workspace (ENGAGE_REPLAY_RATE_PER_SECOND). Default 50. */
+  replayRatePerSecond: number;
   /** Per-attempt webhook timeout in ms. Default 10000. */
   webhookTimeoutMs: number;
   /** A claimed-but-unfinished send older than this is recovered. Default 120000. */
@@ -41,21 +49,43 @@ export interface Config {
   simulatorLatencyMs: number;
   /** Simulator: fraction of messages whose final receipt comes before SENT (0..1, ENGAGE_SIMULATOR_OUT_OF_ORDER_RATE). Default 0. */
   simulatorOutOfOrderRate: number;
+  /**
+   * Simulator: base URL of the simulated carrier's HTTP API (ENGAGE_SIMULATOR_URL, e.g. the API
+   * process's own URL). Unset = the worker writes to the simulator's tables directly.
+   */
+  simulatorUrl: string | null;
+  /** Simulator: whether it plays delivery receipts (ENGAGE_SIMULATOR_RECEIPTS). Default true; benchmarks turn them off. */
+  simulatorReceipts: boolean;
+  /** Broadcast: leads claimed per batch (ENGAGE_SENDER_BATCH). Default 200. */
+  senderBatch: number;
+  /** Broadcast: claim-and-send loops per worker process, each with one batch in flight (ENGAGE_SENDER_LANES). Default 3. */
+  senderLanes: number;
+  /** Broadcast: attempts of a send that fails with a retryable error before the lead is FAILED (ENGAGE_SEND_MAX_ATTEMPTS). Default 5. */
+  sendMaxAttempts: number;
+  /** Broadcast: first retry delay, doubled per attempt (ENGAGE_SEND_RETRY_BASE_MS). Default 30000. */
+  sendRetryBaseMs: number;
   /** Base URL of Twilio's REST API (ENGAGE_TWILIO_API_URL). Default https://api.twilio.com; tests point it at a local fake. */
   twilioApiUrl: string;
   /** Base URL of Telnyx's REST API (ENGAGE_TELNYX_API_URL). Default https://api.telnyx.com; tests point it at a local fake. */
   telnyxApiUrl: string;
   /** Deadline of one call to a real provider's API, ms (ENGAGE_PROVIDER_TIMEOUT_MS). Default 10000; keep it below sendLeaseMs. */
   providerTimeoutMs: number;
+  /**
+   * Origins allowed to frame the agent widget (`/engage`), as CSP `frame-ancestors` sources
+   * (ENGAGE_WIDGET_FRAME_ORIGINS, comma- or space-separated, e.g. `https://crm.example.com`).
+   * Default `['*']`: any origin.
+   */
+  widgetFrameOrigins: string[];
   /** Test-only fault injection: crash the process (exit 137) at this point of a send. */
   crashPoint: 'after-claim' | 'after-provider-send' | null;
+  /** SMTP server for conversation emails (SMTP_URL, e.g. smtp://user:pass@host:587 or smtps://…). Default null = email off. */
+  smtpUrl: string | null;
+  /** How often a worker looks for due automation timers (no-reply rules, follow-ups), ms (ENGAGE_AUTOMATION_POLL_MS). Default 15000. */
+  automationPollMs: number;
 }
 
-/** Default webhook retry schedule: 5s, 30s, 2m, 10m, 30m, 1h, 2h, 4h, 8h, 12h ×5 ≈ 3.2 days. */
-export const DEFAULT_WEBHOOK_RETRY_SCHEDULE_MS = [
-  5e3, 30e3, 120e3, 600e3, 1800e3, 3600e3, 7200e3, 14400e3, 28800e3,
-  43200e3, 43200e3, 43200e3, 43200e3, 43200e3,
-];
+/** Default webhook retry schedule (Svix's): 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h ≈ 28 h; jittered at use. */
+export const DEFAULT_WEBHOOK_RETRY_SCHEDULE_MS = [5e3, 300e3, 1800e3, 7200e3, 18000e3, 36000e3, 36000e3];
 
 export class ConfigError extends Error {}
 
@@ -71,6 +101,19 @@ function baseUrl(env: Env, name: string, def: string): string {
 }
 
 type Env = Record<string, string | undefined>;
+
+function smtpUrl(env: Env): string | null {
+  const raw = env.SMTP_URL?.trim();
+  if (!raw) return null;
+  let u: URL;
+  try {
+    u = new URL(raw);
+  } catch {
+    throw new ConfigError('SMTP_URL must be a URL like smtp://user:pass@host:587');
+  }
+  if (u.protocol !== 'smtp:' && u.protocol !== 'smtps:') throw new ConfigError('SMTP_URL must start with smtp:// or smtps://');
+  return raw;
+}
 
 /** A number setting (integers and fractions alike), at least `min`. */
 function num(env: Env, name: string, def: number, min = 0): number {
@@ -101,6 +144,19 @@ function loadSecret(env: Env, dataDir: string): string {
   const secret = randomBytes(32).toString('base64url');
   writeFileSync(file, secret + '\n', { mode: 0o600 });
   return secret;
+}
+
+/** `*`, or origins like `https://crm.example.com`, `http://127.0.0.1:8080`, `https://*.example.com`. */
+function frameOrigins(env: Env): string[] {
+  const raw = (env.ENGAGE_WIDGET_FRAME_ORIGINS ?? '').trim();
+  if (raw === '') return ['*'];
+  const origins = raw.split(/[\s,]+/).filter(Boolean).map((o) => o.replace(/\/+$/, ''));
+  for (const o of origins) {
+    if (o !== '*' && !/^https?:\/\/(\*\.)?[a-z0-9.-]+(:\d{1,5})?$/i.test(o)) {
+      throw new ConfigError(`ENGAGE_WIDGET_FRAME_ORIGINS: "${o}" is not an origin (scheme://host[:port]) or *`);
+    }
+  }
+  return origins;
 }
 
 export function loadConfig(env: Env = process.env): Config {
@@ -139,15 +195,28 @@ export function loadConfig(env: Env = process.env): Config {
     logLevel: env.LOG_LEVEL || 'info',
     webhookRetryScheduleMs: schedule,
     webhookTimeoutMs: num(env, 'ENGAGE_WEBHOOK_TIMEOUT_MS', 10_000, 1),
+    webhookConcurrency: num(env, 'ENGAGE_WEBHOOK_CONCURRENCY', 8, 1),
+    webhookDisableAfterMs: num(env, 'ENGAGE_WEBHOOK_DISABLE_AFTER_MS', 5 * 86_400_000, 1),
+    eventRetentionDays: num(env, 'ENGAGE_EVENT_RETENTION_DAYS', 30, 1),
+    replayRatePerSecond: num(env, 'ENGAGE_REPLAY_RATE_PER_SECOND', 50, 1),
     sendLeaseMs: num(env, 'ENGAGE_SEND_LEASE_MS', 120_000, 1),
     broadcastPollMs: num(env, 'ENGAGE_BROADCAST_POLL_MS', 1000, 10),
     simulatorReceiptDelayMs: num(env, 'ENGAGE_SIMULATOR_RECEIPT_DELAY_MS', 200),
     simulatorFailureRate: failureRate,
     simulatorLatencyMs: num(env, 'ENGAGE_SIMULATOR_LATENCY_MS', 0),
     simulatorOutOfOrderRate: outOfOrderRate,
+    simulatorUrl: env.ENGAGE_SIMULATOR_URL ? baseUrl(env, 'ENGAGE_SIMULATOR_URL', '') : null,
+    simulatorReceipts: bool(env, 'ENGAGE_SIMULATOR_RECEIPTS', true),
+    senderBatch: num(env, 'ENGAGE_SENDER_BATCH', 200, 1),
+    senderLanes: num(env, 'ENGAGE_SENDER_LANES', 3, 1),
+    sendMaxAttempts: num(env, 'ENGAGE_SEND_MAX_ATTEMPTS', 5, 1),
+    sendRetryBaseMs: num(env, 'ENGAGE_SEND_RETRY_BASE_MS', 30_000, 1),
     twilioApiUrl: baseUrl(env, 'ENGAGE_TWILIO_API_URL', 'https://api.twilio.com'),
     telnyxApiUrl: baseUrl(env, 'ENGAGE_TELNYX_API_URL', 'https://api.telnyx.com'),
     providerTimeoutMs: num(env, 'ENGAGE_PROVIDER_TIMEOUT_MS', 10_000, 1),
+    widgetFrameOrigins: frameOrigins(env),
     crashPoint: crash,
+    smtpUrl: smtpUrl(env),
+    automationPollMs: num(env, 'ENGAGE_AUTOMATION_POLL_MS', 15_000, 10),
   };
 }

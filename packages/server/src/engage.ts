@@ -12,7 +12,7 @@ import { createDb } from './db/pool.ts';
 import { buildApp } from './http/app.ts';
 import { loadCredential } from './providers/credentials.ts';
 import { ProviderRegistry } from './providers/registry.ts';
-import { createSimulatorProvider } from './providers/simulator/provider.ts';
+import { createHttpSimulatorProvider, createSimulatorProvider } from './providers/simulator/provider.ts';
 import { telnyxFamily } from './providers/telnyx/provider.ts';
 import { twilioFamily } from './providers/twilio/provider.ts';
 import { startWorker, type RunningWorker } from './worker.ts';
@@ -51,10 +51,12 @@ export async function startEngage(config: Config, opts: EngageOptions): Promise<
     const { db, pool } = createDb(databaseUrl);
     const ctx: AppContext = { config, db, log, now: opts.now ?? (() => new Date()), providers: new ProviderRegistry([]) };
     ctx.providers = new ProviderRegistry(
-      [createSimulatorProvider(ctx, {
-        receiptDelayMs: config.simulatorReceiptDelayMs, failureRate: config.simulatorFailureRate,
-        latencyMs: config.simulatorLatencyMs, outOfOrderRate: config.simulatorOutOfOrderRate,
-      })],
+      [config.simulatorUrl
+        ? createHttpSimulatorProvider({ baseUrl: config.simulatorUrl, secret: config.secret, timeoutMs: config.providerTimeoutMs })
+        : createSimulatorProvider(ctx, {
+            receiptDelayMs: config.simulatorReceiptDelayMs, failureRate: config.simulatorFailureRate,
+            latencyMs: config.simulatorLatencyMs, outOfOrderRate: config.simulatorOutOfOrderRate, receipts: config.simulatorReceipts,
+          })],
       // Real providers: one adapter per workspace credential, resolved from `<kind>:<credentialId>`.
       { families: [twilioFamily(ctx), telnyxFamily(ctx)], loadCredential: (id, kind) => loadCredential(ctx, id, kind) },
     );
@@ -62,7 +64,7 @@ export async function startEngage(config: Config, opts: EngageOptions): Promise<
     let app: FastifyInstance | null = null;
     let url: string | null = null;
     if (opts.api) {
-      app = await buildApp(ctx);
+      app = await buildApp(ctx, { databaseUrl });
       await app.listen({ port: config.port, host: config.host });
       const addr = app.server.address();
       url = typeof addr === 'object' && addr ? `http://127.0.0.1:${addr.port}` : null;

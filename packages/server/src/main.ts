@@ -1,6 +1,7 @@
 /**
- * CLI entry: `engage start | api | worker | migrate`.
+ * CLI entry: `engage start | api | worker | migrate | demo | import | keys` (see cli/usage.ts).
  * `start` runs the API and the worker in one process (embedded PostgreSQL unless DATABASE_URL is set).
+ * Exit codes: 0 success, 1 failure, 2 usage error.
  */
 import { ALWAYS_SCHEDULE } from './core/schedule.ts';
 import { ConfigError, loadConfig } from './config.ts';
@@ -9,17 +10,11 @@ import { startEmbeddedPostgres } from './db/embedded.ts';
 import { migrate } from './db/migrate.ts';
 import { startEngage, type Engage } from './engage.ts';
 import { savedDemoKey } from './workspaces/bootstrap.ts';
-
-const USAGE = `Usage: engage <command>
-
-Commands:
-  start     API and worker in one process (embedded PostgreSQL unless DATABASE_URL is set)
-  api       the HTTP API only
-  worker    the background worker only (broadcast sender, webhooks, replies)
-  migrate   apply database migrations and exit
-
-Environment: PORT, PUBLIC_URL, DATABASE_URL, ENGAGE_DATA_DIR, ENGAGE_SECRET,
-ENGAGE_BOOTSTRAP_API_KEY, ENGAGE_ALLOW_PRIVATE_WEBHOOKS, LOG_LEVEL (see README).`;
+import { createDemoOwner, savedDemoOwner } from './auth/demo-owner.ts';
+import { demoCommand } from './cli/demo.ts';
+import { importCommand } from './cli/import.ts';
+import { keysCommand } from './cli/keys.ts';
+import { EXIT, UsageError, preflight, reportUsageError } from './cli/usage.ts';
 
 async function seedDemo(engage: Engage): Promise<string | null> {
   if (engage.bootstrap.kind !== 'demo') return null;
@@ -40,6 +35,7 @@ async function seedDemo(engage: Engage): Promise<string | null> {
   });
   await transitionCampaign(engage.ctx, who, campaign.id, 'approve');
   await transitionCampaign(engage.ctx, who, campaign.id, 'activate');
+  await createDemoOwner(engage.ctx, workspace.workspaceId);
   return campaign.id;
 }
 
@@ -50,6 +46,7 @@ function printWelcome(engage: Engage, demoCampaignId: string | null): void {
     '',
     `Engage is running at ${base}`,
     `  Health:            ${base}/health`,
+    ...((owner) => (owner ? [`  Console:           ${base}/   (log in as ${owner.email} / ${owner.password}; saved in ${engage.ctx.config.dataDir}/demo-owner)`] : []))(savedDemoOwner(engage.ctx)),
     key ? `  Demo API key:      ${key}   (X-API-KEY; saved in ${engage.ctx.config.dataDir}/demo-api-key)` : '  API key:           the one you bootstrapped with ENGAGE_BOOTSTRAP_API_KEY',
     demoCampaignId ? `  Demo campaign:     ${demoCampaignId} (active, sends around the clock)` : '',
     '',
@@ -63,12 +60,14 @@ function printWelcome(engage: Engage, demoCampaignId: string | null): void {
 }
 
 async function main(argv: string[]): Promise<number> {
-  const command = argv[0];
-  if (!command || command === '--help' || command === '-h' || command === 'help') {
-    console.log(USAGE);
-    return command ? 0 : 1;
-  }
+  const early = preflight(argv);
+  if (early !== null) return early;
+  const command = argv[0]!;
+  const rest = argv.slice(1);
   const config = loadConfig();
+  if (command === 'demo') return demoCommand(config, rest);
+  if (command === 'import') return importCommand(config, rest);
+  if (command === 'keys') return keysCommand(config, rest);
   if (command === 'migrate') {
     let url = config.databaseUrl;
     const embedded = url ? null : await startEmbeddedPostgres(config.dataDir);
@@ -80,10 +79,6 @@ async function main(argv: string[]): Promise<number> {
       await embedded?.stop();
     }
     return 0;
-  }
-  if (command !== 'start' && command !== 'api' && command !== 'worker') {
-    console.error(`engage: unknown command "${command}"\n\n${USAGE}`);
-    return 2;
   }
   const engage = await startEngage(config, { api: command !== 'worker', worker: command !== 'api', demo: command === 'start' });
   if (command !== 'worker') printWelcome(engage, await seedDemo(engage));
@@ -101,7 +96,14 @@ async function main(argv: string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err: unknown) => {
+    if (err instanceof UsageError) {
+      reportUsageError(err);
+      process.exit(EXIT.USAGE);
+    }
+    const command = process.argv[2];
     if (err instanceof ConfigError) console.error(`engage: configuration error: ${err.message}`);
+    // The one-shot commands say what failed without a stack trace; a server that cannot start shows it.
+    else if (command === 'demo' || command === 'import' || command === 'keys') console.error(`engage ${command}: ${(err as Error).message}`);
     else console.error('engage: failed to start:', err);
     process.exit(1);
   },

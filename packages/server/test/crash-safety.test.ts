@@ -72,9 +72,11 @@ describe.each(['after-claim', 'after-provider-send'] as const)('a worker killed 
     const crashed = await runWorker({ ENGAGE_CRASH_POINT: crashPoint });
     expect(crashed.signal).toBe('SIGKILL');
     expect(await leadStatuses(campaignId)).toEqual(PHONES.map(() => 'SENDING'));
-    // Killed before any provider call, or right after the first one was accepted.
+    // Killed before any provider call, or right after the first answer came back — the batch is
+    // sent concurrently, so the carrier may have accepted several of its texts by then.
     const textedBeforeRestart = (await Promise.all(PHONES.map(simulatedTexts))).reduce((a, b) => a + b, 0);
-    expect(textedBeforeRestart).toBe(crashPoint === 'after-claim' ? 0 : 1);
+    if (crashPoint === 'after-claim') expect(textedBeforeRestart).toBe(0);
+    else expect(textedBeforeRestart).toBeGreaterThanOrEqual(1);
 
     await runWorker({}, async () => (await leadStatuses(campaignId)).every((s) => s === 'DELIVERED'));
     for (const phone of PHONES) expect(await simulatedTexts(phone)).toBe(1);

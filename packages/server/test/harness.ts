@@ -35,11 +35,15 @@ export interface TestEngage extends Engage {
   close(): Promise<void>;
 }
 
-export async function startTestEngage(opts: { env?: Record<string, string>; worker?: boolean; api?: boolean; databaseUrl?: string } = {}): Promise<TestEngage> {
+export async function startTestEngage(opts: { env?: Record<string, string>; worker?: boolean; api?: boolean; databaseUrl?: string; quietHoursPolicy?: 'US_TCPA' | 'NONE' } = {}): Promise<TestEngage> {
   const database = opts.databaseUrl ? null : await createTestDatabase();
   const databaseUrl = opts.databaseUrl ?? database!.url;
   const config = loadConfig(testEnv(databaseUrl, opts.env));
   const engage = await startEngage(config, { api: opts.api ?? true, worker: opts.worker ?? true });
+  // Tests run at any hour of the real day: the bootstrap workspace sends under the campaign
+  // schedule alone unless a test asks for a quiet-hours policy (core/quiet-hours.test.ts and
+  // broadcast/rules.test.ts test the policies with an injected clock).
+  if (opts.quietHoursPolicy !== 'US_TCPA') await engage.ctx.db.updateTable('workspaces').set({ quiet_hours_policy: 'NONE' }).execute();
   // PUBLIC_URL must point at the real port, known only after listening.
   if (engage.url) engage.ctx.config.publicUrl = engage.url;
   const url = engage.url ?? '';

@@ -1,20 +1,221 @@
 /**
- * The broadcast sender: a loop in every worker process that sends active campaigns to their
- * eligible leads. Woken by NOTIFY engage_broadcast (lead loaded, campaign activated) and by a poll.
+ * The broadcast sender: in every worker process, a planner and a few lanes.
+ *
+ * The planner (refreshed about once a second, or when NOTIFY engage_broadcast wakes it) looks at
+ * each active campaign: the (time zone, state) pairs of its pending leads, which of them the
+ * campaign schedule and the workspace's quiet-hours policy allow now, and what the campaign's
+ * `sendingStatus` honestly is. Each lane then loops: take the next open (campaign, pair), claim a
+ * batch (committed SENDING before any provider call), hand the whole batch to the provider
+ * concurrently, and record the outcomes in one transaction. Several lanes keep the provider busy
+ * while another lane talks to the database.
  */
 import pg from 'pg';
+import { sql } from 'kysely';
 import { campaignSchedule, type CampaignRow } from '../campaigns/service.ts';
 import type { AppContext } from '../context.ts';
-import { isWithinSchedule, nextScheduleStart } from '../core/schedule.ts';
-import { crashNow, dispatchMessage, recordFailed } from '../conversations/outbound.ts';
-import { claimBatch, closeSuppressedLeads } from './claim.ts';
-import { sql } from 'kysely';
+import { nextSendTime, type QuietHoursPolicy } from '../core/quiet-hours.ts';
+import { ALWAYS_SCHEDULE, localTime, nextScheduleStart } from '../core/schedule.ts';
+import { callProviderFor, classifySend, crashNow, dispatchMessage, recordFailed, recordOutcomes, type MessageRow, type SendOutcome } from '../conversations/outbound.ts';
+import { claimBatch, closeSuppressedLeads, pendingPairs, type ClaimResult, type ZonePair } from './claim.ts';
 
-/** Leads without a known time zone may be texted only when every continental US zone is inside the schedule. */
-export const UNKNOWN_ZONE_STAND_INS = ['America/New_York', 'America/Chicago', 'America/Denver', 'America/Los_Angeles'];
-const BATCH = 50;
-/** How long one pass may keep sending for one campaign before moving on. */
-const PASS_BUDGET_MS = 2000;
+export { UNKNOWN_ZONE_STAND_INS } from '../core/quiet-hours.ts';
+
+/** How stale a plan may get before a lane refreshes it, ms. */
+const PLAN_MS = 1000;
+
+/**
+ * Sends in flight when a process died (claimed, provider answer not recorded) are settled here,
+ * once their lease ran out. With an idempotent provider the send is repeated under the same
+ * reference (the provider texts once); otherwise it is marked UNKNOWN for the operator: never a
+ * second text.
+ */
+export async function recoverInterruptedSends(ctx: AppContext): Promise<number> {
+  const cutoff = new Date(ctx.now().getTime() - ctx.config.sendLeaseMs);
+  // Taking the rows (by refreshing `updated`) leases them to this process.
+  const rows = await sql<MessageRow>`
+    UPDATE messages SET updated = ${ctx.now()}
+    WHERE id IN (SELECT id FROM messages WHERE status = 'SENDING' AND direction = 'OUTBOUND' AND updated < ${cutoff}
+                 ORDER BY id LIMIT 200 FOR UPDATE SKIP LOCKED)
+    RETURNING *`.execute(ctx.db);
+  const repeat: MessageRow[] = [];
+  for (const msg of rows.rows) {
+    let idempotent = false;
+    try {
+      idempotent = ctx.providers.get(msg.provider ?? 'simulator').idempotentSend;
+    } catch (err) {
+      // A provider this process cannot resolve is treated as one that cannot deduplicate:
+      // the message is settled as UNKNOWN rather than wedging every later recovery pass.
+      ctx.log.error({ err, messageId: msg.id, provider: msg.provider }, 'interrupted send of an unknown provider');
+    }
+    if (idempotent) repeat.push(msg);
+    else {
+      ctx.log.warn({ messageId: msg.id }, 'interrupted send marked UNKNOWN: the provider cannot tell whether it went out');
+      await recordFailed(ctx, msg, 'INTERRUPTED: the sending process stopped before the provider answered; not retried to avoid a second text', 'UNKNOWN');
+    }
+  }
+  if (repeat.length > 0) ctx.log.warn({ count: repeat.length }, 'repeating interrupted sends under their original references');
+  await Promise.all(repeat.map((msg) => dispatchMessage(ctx, msg)));
+  return rows.rows.length;
+}
+
+interface CampaignPlan {
+  campaign: CampaignRow;
+  open: ZonePair[];
+  cursor: number;
+  /** Pairs that came back empty since the last refresh. */
+  drained: Set<string>;
+  /** Not before this instant (rate limit), ms. */
+  blockedUntil: number;
+  throttled: boolean;
+  limitedCarriers: Set<string>;
+  claimed: number;
+}
+
+const pairKey = (p: ZonePair) => `${p.tz}|${p.st}`;
+
+/** Which pairs the schedule and policy allow now, and when the earliest closed one opens. */
+export function openPairs(schedule: ReturnType<typeof campaignSchedule>, policy: QuietHoursPolicy, pairs: ZonePair[], now: Date): { open: ZonePair[]; next: Date | null } {
+  const open: ZonePair[] = [];
+  let next: Date | null = null;
+  for (const p of pairs) {
+    let at: Date | null;
+    try {
+      at = nextSendTime({ schedule, policy, timeZone: p.tz || null, state: p.st || null, now });
+    } catch {
+      // A zone the runtime does not know is treated as unknown.
+      at = nextSendTime({ schedule, policy, timeZone: null, state: p.st || null, now });
+    }
+    if (at === null) continue;
+    if (at.getTime() <= now.getTime()) open.push(p);
+    else if (next === null || at < next) next = at;
+  }
+  return { open, next };
+}
+
+/** The start of the next calendar day in `timeZone` (when carrier daily limits reset). */
+export function nextLocalMidnight(timeZone: string, now: Date): Date {
+  try {
+    const today = localTime(timeZone, now).date;
+    return nextScheduleStart({ ...ALWAYS_SCHEDULE, exceptions: [{ date: today, ranges: [] }] }, timeZone, now) ?? new Date(now.getTime() + 86_400_000);
+  } catch {
+    return new Date(now.getTime() + 86_400_000);
+  }
+}
+
+export class Planner {
+  private plans: CampaignPlan[] = [];
+  private order = 0;
+  private refreshedAt = -Infinity;
+  private refreshing: Promise<void> | null = null;
+  private stale = true;
+
+  constructor(private readonly ctx: AppContext) {}
+
+  /** Marks the plan stale (a NOTIFY: a lead was loaded, a campaign activated or resumed). */
+  invalidate(): void {
+    this.stale = true;
+  }
+
+  async ensureFresh(): Promise<void> {
+    if (!this.stale && performance.now() - this.refreshedAt < PLAN_MS) return;
+    this.refreshing ??= this.refresh().finally(() => {
+      this.refreshing = null;
+    });
+    await this.refreshing;
+  }
+
+  private async refresh(): Promise<void> {
+    const ctx = this.ctx;
+    this.stale = false;
+    this.refreshedAt = performance.now();
+    const previous = new Map(this.plans.map((p) => [p.campaign.id, p]));
+    await recoverInterruptedSends(ctx);
+    const campaigns = await ctx.db
+      .selectFrom('campaigns')
+      .innerJoin('workspaces', 'workspaces.id', 'campaigns.workspace_id')
+      .selectAll('campaigns')
+      .select(['workspaces.quiet_hours_policy', 'workspaces.timezone as workspace_tz'])
+      .where('campaign_status', '=', 'ACTIVE')
+      .execute();
+    const plans: CampaignPlan[] = [];
+    const now = ctx.now();
+    for (const row of campaigns) {
+      const { quiet_hours_policy, workspace_tz, ...c } = row;
+      const before = previous.get(c.id);
+      const pairs = await pendingPairs(ctx, c.id);
+      if (pairs.length === 0) {
+        const inFlight = await ctx.db.selectFrom('leads').select('id').where('campaign_id', '=', c.id).where('status', '=', 'SENDING').limit(1).executeTakeFirst();
+        await setSendingStatus(ctx, c, inFlight ? 'SENDING' : 'COMPLETE', inFlight ? 'Sending the last messages.' : 'Every lead has been sent the broadcast.', null);
+        continue;
+      }
+      const { open, next } = openPairs(campaignSchedule(c), quiet_hours_policy as QuietHoursPolicy, pairs, now);
+      if (open.length === 0) {
+        const description = next
+          ? `Outside the schedule or quiet hours for every pending lead; next sending at ${next.toISOString()}.`
+          : 'No sending hours in the next two weeks for the pending leads (schedule and quiet-hours policy).';
+        await setSendingStatus(ctx, c, 'OUTSIDE_SCHEDULE', description, next);
+        continue;
+      }
+      // The status the lanes saw since the last refresh.
+      if (before && before.claimed === 0 && before.limitedCarriers.size > 0 && !before.throttled) {
+        const tomorrow = nextLocalMidnight(workspace_tz, now);
+        await setSendingStatus(ctx, c, 'LIMIT_REACHED', `Carrier daily limit reached for ${[...before.limitedCarriers].sort().join(', ')}; their leads wait for the next day.`, tomorrow);
+      } else if (before?.throttled) {
+        await setSendingStatus(ctx, c, 'THROTTLED', 'Sending at the sender source\'s messages-per-second limit.', null);
+      } else if (before && before.claimed > 0) {
+        await setSendingStatus(ctx, c, 'SENDING', 'Sending to eligible leads.', null);
+      }
+      plans.push({ campaign: c, open, cursor: before?.cursor ?? 0, drained: new Set(), blockedUntil: before?.blockedUntil ?? 0, throttled: false, limitedCarriers: new Set(), claimed: 0 });
+    }
+    this.plans = plans;
+  }
+
+  /** The next campaign and pair to claim from, round robin; null when nothing is claimable now. */
+  next(): { plan: CampaignPlan; pair: ZonePair } | null {
+    const nowMs = Date.now();
+    for (let i = 0; i < this.plans.length; i += 1) {
+      const plan = this.plans[(this.order + i) % this.plans.length]!;
+      if (plan.blockedUntil > nowMs) continue;
+      for (let j = 0; j < plan.open.length; j += 1) {
+        const pair = plan.open[(plan.cursor + j) % plan.open.length]!;
+        if (plan.drained.has(pairKey(pair))) continue;
+        plan.cursor = (plan.cursor + j) % plan.open.length;
+        this.order = (this.order + i + 1) % this.plans.length;
+        return { plan, pair };
+      }
+    }
+    return null;
+  }
+
+  /** When a lane with nothing to do should look again, ms from now. */
+  idleMs(): number {
+    const nowMs = Date.now();
+    const blocked = this.plans.filter((p) => p.blockedUntil > nowMs).map((p) => p.blockedUntil - nowMs);
+    return Math.max(1, Math.min(this.ctx.config.broadcastPollMs, ...blocked));
+  }
+
+  async report(work: { plan: CampaignPlan; pair: ZonePair }, r: ClaimResult, limit: number): Promise<void> {
+    const { plan, pair } = work;
+    plan.claimed += r.messages.length;
+    for (const c of r.limitedCarriers) plan.limitedCarriers.add(c);
+    if (r.throttledMs !== null) {
+      plan.throttled = true;
+      plan.blockedUntil = Date.now() + r.throttledMs;
+      if (plan.campaign.sending_status !== 'THROTTLED') {
+        await setSendingStatus(this.ctx, plan.campaign, 'THROTTLED', 'Sending at the sender source\'s messages-per-second limit.', null);
+      }
+    } else if (r.messages.length > 0 && plan.campaign.sending_status !== 'SENDING' && plan.campaign.sending_status !== 'THROTTLED') {
+      await setSendingStatus(this.ctx, plan.campaign, 'SENDING', 'Sending to eligible leads.', null);
+    }
+    if (r.candidates < limit && r.throttledMs === null) {
+      plan.drained.add(pairKey(pair));
+      plan.cursor += 1;
+      // Nothing claimable although leads are pending: suppressed phones (closing them lets the
+      // campaign complete), paused lists, retries not due, or carriers at their daily limit.
+      if (r.messages.length === 0) await closeSuppressedLeads(this.ctx, plan.campaign.id);
+    }
+  }
+}
 
 async function setSendingStatus(ctx: AppContext, c: CampaignRow, status: string, description: string, nextRunTime: Date | null) {
   if (c.sending_status === status && c.sending_status_description === description && (c.next_run_time?.getTime() ?? null) === (nextRunTime?.getTime() ?? null)) return;
@@ -27,126 +228,92 @@ async function setSendingStatus(ctx: AppContext, c: CampaignRow, status: string,
   Object.assign(c, { sending_status: status, sending_status_description: description, next_run_time: nextRunTime });
 }
 
-/**
- * Sends in flight when a process died (claimed, provider answer not recorded) are settled here,
- * once their lease ran out. With an idempotent provider the send is repeated under the same
- * reference (the provider texts once); otherwise it is marked UNKNOWN for the operator: never a
- * second text.
- */
-export async function recoverInterruptedSends(ctx: AppContext): Promise<number> {
-  const cutoff = new Date(ctx.now().getTime() - ctx.config.sendLeaseMs);
-  // Taking the rows (by refreshing `updated`) leases them to this process.
-  const rows = await sql<{ id: string }>`
-    UPDATE messages SET updated = ${ctx.now()}
-    WHERE id IN (SELECT id FROM messages WHERE status = 'SENDING' AND direction = 'OUTBOUND' AND updated < ${cutoff}
-                 ORDER BY id LIMIT 100 FOR UPDATE SKIP LOCKED)
-    RETURNING id`.execute(ctx.db);
-  for (const { id } of rows.rows) {
-    const msg = await ctx.db.selectFrom('messages').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
-    let idempotent = false;
-    try {
-      idempotent = ctx.providers.get(msg.provider ?? 'simulator').idempotentSend;
-    } catch (err) {
-      // A provider this process cannot resolve is treated as one that cannot deduplicate:
-      // the message is settled as UNKNOWN rather than wedging every later recovery pass.
-      ctx.log.error({ err, messageId: id, provider: msg.provider }, 'interrupted send of an unknown provider');
-    }
-    if (idempotent) {
-      ctx.log.warn({ messageId: id }, 'repeating an interrupted send under its original reference');
-      await dispatchMessage(ctx, msg);
-    } else {
-      ctx.log.warn({ messageId: id }, 'interrupted send marked UNKNOWN: the provider cannot tell whether it went out');
-      await recordFailed(ctx, msg, 'INTERRUPTED: the sending process stopped before the provider answered; not retried to avoid a second text', 'UNKNOWN');
-    }
-  }
-  return rows.rows.length;
+/** Sends a claimed batch concurrently and records every outcome in one transaction. */
+export async function sendBatch(ctx: AppContext, messages: MessageRow[]): Promise<SendOutcome[]> {
+  const now = () => ctx.now();
+  const outcomes = await Promise.all(
+    messages.map(async (msg) => {
+      const { result, idempotent } = await callProviderFor(ctx, msg);
+      return classifySend(result, { attempt: Math.max(1, msg.attempts), maxAttempts: ctx.config.sendMaxAttempts, idempotent, now: now(), retryBaseMs: ctx.config.sendRetryBaseMs });
+    }),
+  );
+  await recordOutcomes(ctx, messages.map((msg, i) => ({ msg, outcome: outcomes[i]! })));
+  return outcomes;
 }
 
-/** One pass over the active campaigns; returns how many messages were handed to providers. */
-export async function broadcastTick(ctx: AppContext): Promise<number> {
-  await recoverInterruptedSends(ctx);
-  const campaigns = await ctx.db.selectFrom('campaigns').selectAll().where('campaign_status', '=', 'ACTIVE').execute();
-  let sent = 0;
-  for (const c of campaigns) {
-    const zones = await ctx.db.selectFrom('leads').select('time_zone').distinct().where('campaign_id', '=', c.id).where('status', '=', 'PENDING').execute();
-    if (zones.length === 0) {
-      const inFlight = await ctx.db.selectFrom('leads').select('id').where('campaign_id', '=', c.id).where('status', '=', 'SENDING').limit(1).executeTakeFirst();
-      await setSendingStatus(ctx, c, inFlight ? 'SENDING' : 'COMPLETE', inFlight ? 'Sending the last messages.' : 'Every lead has been sent the broadcast.', null);
-      continue;
-    }
-    const now = ctx.now();
-    const schedule = campaignSchedule(c);
-    const named = zones.map((z) => z.time_zone).filter((z): z is string => z !== null);
-    const open = named.filter((z) => isWithinSchedule(schedule, z, now));
-    const unknownPending = zones.some((z) => z.time_zone === null);
-    const unknownOpen = unknownPending && UNKNOWN_ZONE_STAND_INS.every((z) => isWithinSchedule(schedule, z, now));
-    if (open.length === 0 && !unknownOpen) {
-      const starts = [...named, ...(unknownPending ? UNKNOWN_ZONE_STAND_INS : [])]
-        .map((z) => nextScheduleStart(schedule, z, now))
-        .filter((d): d is Date => d !== null)
-        .sort((a, b) => a.getTime() - b.getTime());
-      const next = starts[0] ?? null;
-      await setSendingStatus(ctx, c, 'OUTSIDE_SCHEDULE', next ? `Outside the schedule for every pending lead; next sending at ${next.toISOString()}.` : 'No sending hours in the next two weeks for the pending leads.', next);
-      continue;
-    }
-    // Keep claiming for this campaign while full batches come back: the zone scan above is
-    // paid once per pass, not once per batch. The budget keeps other campaigns (and the
-    // schedule check) moving.
-    const started = performance.now();
-    for (;;) {
-      const batch = await claimBatch(ctx, c, { named: open, unknownOpen }, BATCH);
-      if (batch.length === 0) {
-        // Nothing claimable although leads are pending in open zones: they are suppressed
-        // phones (or on paused lists); closing the suppressed ones lets the campaign complete.
-        await closeSuppressedLeads(ctx, c.id);
-        break;
-      }
-      await setSendingStatus(ctx, c, 'SENDING', 'Sending to eligible leads.', null);
-      if (ctx.config.crashPoint === 'after-claim') crashNow(ctx, 'after-claim');
-      for (const msg of batch) await dispatchMessage(ctx, msg);
-      sent += batch.length;
-      if (batch.length < BATCH || performance.now() - started > PASS_BUDGET_MS) break;
-    }
-  }
-  return sent;
+/** One lane: claim, send, record, until there is nothing to do now. Returns messages sent. */
+async function laneStep(ctx: AppContext, planner: Planner): Promise<number | null> {
+  await planner.ensureFresh();
+  const work = planner.next();
+  if (!work) return null;
+  const limit = ctx.config.senderBatch;
+  const r = await claimBatch(ctx, work.plan.campaign, work.pair, limit);
+  await planner.report(work, r, limit);
+  if (r.messages.length === 0) return 0;
+  if (ctx.config.crashPoint === 'after-claim') crashNow(ctx, 'after-claim');
+  await sendBatch(ctx, r.messages);
+  return r.messages.length;
 }
 
-/** Runs `broadcastTick` until stopped: again at once while there is work, else on NOTIFY or poll. */
+/** Runs the planner and the lanes until stopped: at once while there is work, else on NOTIFY or poll. */
 export function startBroadcastSender(ctx: AppContext, connectionString: string): { stop: () => Promise<void> } {
   let stopped = false;
-  let wake: (() => void) | null = null;
+  const planner = new Planner(ctx);
+  const sleepers = new Set<() => void>();
+  const wakeAll = () => {
+    planner.invalidate();
+    for (const w of sleepers) w();
+  };
   const listener = new pg.Client({ connectionString });
-  listener.on('notification', () => wake?.());
+  listener.on('notification', wakeAll);
   listener.on('error', (err) => ctx.log.warn({ err }, 'broadcast listener lost its connection; polling only'));
   const listening = listener.connect().then(() => listener.query('LISTEN engage_broadcast')).catch((err) => ctx.log.warn({ err }, 'broadcast LISTEN failed; polling only'));
 
-  const loop = (async () => {
+  const lane = async () => {
     await listening;
     while (!stopped) {
-      let sent = 0;
+      let sent: number | null = null;
       try {
-        sent = await broadcastTick(ctx);
+        sent = await laneStep(ctx, planner);
       } catch (err) {
-        ctx.log.error({ err }, 'broadcast tick failed');
+        ctx.log.error({ err }, 'broadcast lane failed');
       }
-      if (sent > 0 || stopped) continue;
+      if (stopped) break;
+      if (sent !== null) continue;
       await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, ctx.config.broadcastPollMs);
-        wake = () => {
+        const done = () => {
           clearTimeout(t);
+          sleepers.delete(done);
           resolve();
         };
+        const t = setTimeout(done, planner.idleMs());
+        sleepers.add(done);
       });
-      wake = null;
     }
-  })();
+  };
+  const lanes = Array.from({ length: ctx.config.senderLanes }, lane);
 
   return {
     async stop() {
       stopped = true;
-      wake?.();
-      await loop;
+      for (const w of [...sleepers]) w();
+      await Promise.all(lanes);
       await listener.end().catch(() => undefined);
     },
   };
+}
+
+/** One synchronous pass for tests and tools: plan, then claim and send until nothing is claimable. */
+export async function broadcastTick(ctx: AppContext): Promise<number> {
+  const planner = new Planner(ctx);
+  let sent = 0;
+  for (;;) {
+    const n = await laneStep(ctx, planner);
+    if (n === null) break;
+    sent += n;
+  }
+  // A last look, so that sendingStatus tells what the pass left behind.
+  planner.invalidate();
+  await planner.ensureFresh();
+  return sent;
 }

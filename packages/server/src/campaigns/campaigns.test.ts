@@ -20,7 +20,7 @@ describe('campaign resource', () => {
     expect(Object.keys(r.body)).toEqual([
       'id', 'orgId', 'workspaceId', 'name', 'created', 'updated', 'campaignStatus', 'sendingStatus', 'sendingStatusDescription',
       'nextRunTime', 'senderSourceType', 'senderSourceId', 'carrierDailyLimits', 'schedule', 'messages', 'webhooks',
-      'notifications', 'customFields', 'dispositions', 'events',
+      'notifications', 'customFields', 'dispositions', 'automations', 'followUps', 'events',
     ]);
     expect(r.body).toMatchObject({
       campaignStatus: 'DRAFT', sendingStatus: 'IDLE', senderSourceType: 'CORE_CAMPAIGN',

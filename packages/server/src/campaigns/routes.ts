@@ -7,6 +7,7 @@ import type { CampaignCreate, CampaignPatch } from './schema.ts';
 import { createCampaign, getCampaign, listCampaigns, transitionCampaign, updateCampaign, type CampaignAction } from './service.ts';
 import { campaignView, campaignViews } from './view.ts';
 import { ErrorSchema } from '../http/schemas.ts';
+import { IdempotencyHeadersSchema, idempotent } from '../http/idempotency.ts';
 
 const BASE = '/api/public/engage/campaigns';
 const tags = ['Campaigns'];
@@ -30,12 +31,14 @@ export function campaignRoutes(ctx: AppContext) {
     app.post<{ Body: CampaignCreate }>(BASE, {
       schema: {
         tags, security, summary: 'Create a campaign', description: 'Created in `DRAFT`. Dispositions get UUIDs.',
-        body: CampaignCreateSchema, response: { 201: CampaignSchema, 400: ErrorSchema, 401: ErrorSchema, 422: ErrorSchema },
+        body: CampaignCreateSchema, headers: IdempotencyHeadersSchema, response: { 201: CampaignSchema, 400: ErrorSchema, 401: ErrorSchema, 422: ErrorSchema },
       },
     }, async (req, reply) => {
       const who = await authenticate(ctx, req);
-      const row = await createCampaign(ctx, who, req.body);
-      return reply.status(201).send(await campaignView(ctx.db, row));
+      return idempotent(ctx, req, reply, `ws:${who.workspaceId}`, async () => {
+        const row = await createCampaign(ctx, who, req.body);
+        return reply.status(201).send(await campaignView(ctx.db, row));
+      });
     });
 
     app.get<{ Params: { id: string } }>(`${BASE}/:id`, {

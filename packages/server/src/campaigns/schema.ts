@@ -3,6 +3,7 @@
  * TypeBox schemas validate input and describe output for OpenAPI.
  */
 import { Type, type Static } from 'typebox';
+import { AutomationsSchema, FollowUpsSchema } from '../automations/schema.ts';
 
 export const CampaignStatusSchema = Type.Union(
   ['DRAFT', 'PENDING_APPROVAL', 'READY', 'ACTIVE', 'PAUSED', 'COMPLETED'].map((s) => Type.Literal(s)),
@@ -131,6 +132,8 @@ const editable = {
   notifications: NotificationsSchema,
   customFields: Type.Array(CustomFieldSchema, { maxItems: 500 }),
   dispositions: Type.Array(DispositionInputSchema, { maxItems: 100 }),
+  automations: AutomationsSchema,
+  followUps: FollowUpsSchema,
 };
 
 export const CampaignCreateSchema = Type.Object(
@@ -144,6 +147,8 @@ export const CampaignCreateSchema = Type.Object(
     notifications: Type.Optional(editable.notifications),
     customFields: Type.Optional(editable.customFields),
     dispositions: Type.Optional(editable.dispositions),
+    automations: Type.Optional(editable.automations),
+    followUps: Type.Optional(editable.followUps),
   },
   { additionalProperties: false },
 );
@@ -173,6 +178,8 @@ export const CampaignSchema = Type.Object({
   notifications: Type.Unknown(),
   customFields: Type.Array(Type.Unknown()),
   dispositions: Type.Array(Type.Unknown()),
+  automations: Type.Array(Type.Unknown()),
+  followUps: Type.Array(Type.Unknown()),
   events: Type.Array(Type.Unknown()),
 });
 

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import type { Principal } from '../auth/api-keys.ts';
+import type { AutomationRule, FollowUp } from '../automations/schema.ts';
+import { checkRuleDispositions, normaliseAutomations, normaliseFollowUps } from '../automations/validate.ts';
 import type { AppContext } from '../context.ts';
 import { newId } from '../core/ids.ts';
 import { DEFAULT_SCHEDULE, validateSchedule, type Schedule } from '../core/schedule.ts';
@@ -8,6 +10,7 @@ import { notifyBroadcast } from '../db/jobs.ts';
 import type { DbOrTrx, Trx } from '../db/pool.ts';
 import type { CampaignsTable } from '../db/schema.ts';
 import { ApiError, badRequest, notFound } from '../http/errors.ts';
+import { validateConversationEmail } from '../notifications/conversation-email.ts';
 import { validateWebhookUrl } from '../webhooks/address-guard.ts';
 import {
   WEBHOOK_KEYS,
@@ -47,6 +50,8 @@ interface CampaignFields {
   notifications: CampaignNotifications;
   customFields: { name: string; type?: string }[];
   dispositions: Disposition[];
+  automations: AutomationRule[];
+  followUps: FollowUp[];
 }
 
 function fieldsOf(row: CampaignRow): CampaignFields {
@@ -60,6 +65,8 @@ function fieldsOf(row: CampaignRow): CampaignFields {
     notifications: row.notifications as CampaignNotifications,
     customFields: row.custom_fields as CampaignFields['customFields'],
     dispositions: row.dispositions as Disposition[],
+    automations: row.automations as AutomationRule[],
+    followUps: row.follow_ups as FollowUp[],
   };
 }
 
@@ -120,9 +127,14 @@ async function applyInput(db: DbOrTrx, workspaceId: number, base: CampaignFields
       sendConversationEmail: input.notifications.sendConversationEmail ?? next.notifications.sendConversationEmail,
       conversationEmail: { ...next.notifications.conversationEmail, ...(input.notifications.conversationEmail ?? {}) },
     };
+    validateConversationEmail(next.notifications);
   }
   if (input.customFields !== undefined) next.customFields = input.customFields;
   if (input.dispositions !== undefined) next.dispositions = normaliseDispositions(input.dispositions, base.dispositions);
+  const dispositionNames = next.dispositions.map((d) => d.disposition);
+  if (input.automations !== undefined) next.automations = normaliseAutomations(input.automations, base.automations, dispositionNames);
+  else if (input.dispositions !== undefined) checkRuleDispositions(next.automations, dispositionNames);
+  if (input.followUps !== undefined) next.followUps = normaliseFollowUps(input.followUps);
   return next;
 }
 
@@ -137,6 +149,8 @@ function columnsOf(f: CampaignFields) {
     notifications: JSON.stringify(f.notifications),
     custom_fields: JSON.stringify(f.customFields),
     dispositions: JSON.stringify(f.dispositions),
+    automations: JSON.stringify(f.automations),
+    follow_ups: JSON.stringify(f.followUps),
   };
 }
 
@@ -156,6 +170,8 @@ export async function createCampaign(ctx: AppContext, who: Principal, input: Cam
       notifications: structuredClone(DEFAULT_NOTIFICATIONS),
       customFields: [],
       dispositions: [],
+      automations: [],
+      followUps: [],
     };
     const fields = await applyInput(trx, who.workspaceId, base, input);
     if (input.senderSourceId === undefined) fields.senderSourceId = await resolveSenderSource(trx, who.workspaceId, null);

@@ -31,6 +31,8 @@ export async function campaignViews(db: DbOrTrx, rows: CampaignRow[]): Promise<R
     notifications: r.notifications,
     customFields: r.custom_fields,
     dispositions: r.dispositions,
+    automations: r.automations,
+    followUps: r.follow_ups,
     events: events
       .filter((e) => e.campaign_id === r.id)
       .map((e) => ({ type: e.type, fromStatus: e.from_status, toStatus: e.to_status, detail: e.detail, timestamp: iso(e.created) })),

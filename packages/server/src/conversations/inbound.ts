@@ -1,10 +1,12 @@
 /**
  * The inbound pipeline every provider feeds (SPEC §2.4): de-duplicate by the provider's message
  * id, match (lead phone, our number) to the lead, handle keywords, start or continue the
- * conversation, answer automatically — all in one transaction with the events it causes, so the
- * message is committed before the provider gets its answer and nothing is half-done after a crash.
+ * conversation, answer automatically, run the campaign's automation rules and queue the conversation
+ * email — all in one transaction with the events it causes, so the message is committed before the
+ * provider gets its answer and nothing is half-done after a crash.
  */
 import { sql } from 'kysely';
+import { runMessageRules } from '../automations/engine.ts';
 import { campaignMessages } from '../campaigns/service.ts';
 import type { AppContext } from '../context.ts';
 import { newId } from '../core/ids.ts';
@@ -13,6 +15,7 @@ import { renderTemplate } from '../core/template.ts';
 import type { Trx } from '../db/pool.ts';
 import { emitEvent } from '../events/outbox.ts';
 import { addSuppression, removeSuppression, suppressionOf } from '../leads/suppression.ts';
+import { queueConversationEmail } from '../notifications/conversation-email.ts';
 import type { LeadRow } from '../leads/view.ts';
 import { queueReply, type OutboundKind } from './outbound.ts';
 
@@ -70,9 +73,9 @@ export async function receiveInbound(ctx: AppContext, m: InboundMessage): Promis
     if (!lead) {
       // Kept for operators; a keyword still changes the workspace's suppression of the phone.
       if (number && keyword === 'OPT_OUT') {
-        await addSuppression(trx, { workspaceId: number.workspace_id, phone: m.from, kind: 'OPT_OUT', source: 'keyword', messageId: id });
+        await addSuppression(trx, { workspaceId: number.workspace_id, phone: m.from, kind: 'OPT_OUT', source: 'KEYWORD', messageId: id });
       } else if (number && keyword === 'OPT_IN') {
-        await removeSuppression(trx, number.workspace_id, m.from, 'OPT_OUT');
+        await removeSuppression(trx, { workspaceId: number.workspace_id, phone: m.from, kind: 'OPT_OUT', source: 'KEYWORD', messageId: id });
       }
       return { kind: 'unmatched', messageId: id } as const;
     }
@@ -82,7 +85,7 @@ export async function receiveInbound(ctx: AppContext, m: InboundMessage): Promis
     const base = { messageId: id, leadId: lead.id };
 
     if (keyword === 'OPT_OUT') {
-      const isNew = await addSuppression(trx, { workspaceId: lead.workspace_id, phone: lead.phone, kind: 'OPT_OUT', source: 'keyword', messageId: id });
+      const isNew = await addSuppression(trx, { workspaceId: lead.workspace_id, phone: lead.phone, kind: 'OPT_OUT', source: 'KEYWORD', messageId: id });
       // A repeated STOP is recorded but not answered again: the stop message is sent once.
       if (!isNew) return { kind: 'ignored-opt-out', ...base } as const;
       await emitEvent(ctx, trx, 'OptOut', lead);
@@ -90,7 +93,7 @@ export async function receiveInbound(ctx: AppContext, m: InboundMessage): Promis
       return { kind: 'opt-out', ...base } as const;
     }
     if (keyword === 'OPT_IN' && (await suppressionOf(trx, lead.workspace_id, lead.phone)) === 'OPT_OUT') {
-      await removeSuppression(trx, lead.workspace_id, lead.phone, 'OPT_OUT');
+      await removeSuppression(trx, { workspaceId: lead.workspace_id, phone: lead.phone, kind: 'OPT_OUT', source: 'KEYWORD', messageId: id });
       await emitEvent(ctx, trx, 'OptIn', lead);
       await reply(ctx, trx, lead, 'START', texts.startMessage);
       return { kind: 'opt-in', ...base } as const;
@@ -106,9 +109,12 @@ export async function receiveInbound(ctx: AppContext, m: InboundMessage): Promis
       if ((await suppressionOf(trx, lead.workspace_id, lead.phone)) === null) {
         await reply(ctx, trx, started, 'AUTO_RESPONSE', texts.responseMessage);
       }
+      await queueConversationEmail(ctx, trx, started, campaign, id);
+      await runMessageRules(ctx, trx, started, campaign, { messageId: id, text: m.text, firstReply: true });
       return { kind: 'conversation-started', ...base } as const;
     }
     await emitEvent(ctx, trx, 'NewMessage', lead, { onlyMessageId: id });
+    await runMessageRules(ctx, trx, lead, campaign, { messageId: id, text: m.text, firstReply: false });
     return { kind: 'new-message', ...base } as const;
   });
 }

@@ -1,15 +1,14 @@
-import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { authenticate } from '../auth/api-keys.ts';
 import type { AppContext } from '../context.ts';
 import { conversationData, endpointsFor } from '../events/payload.ts';
 import { notFound } from '../http/errors.ts';
+import { IdempotencyHeadersSchema, idempotent } from '../http/idempotency.ts';
 import { ErrorSchema } from '../http/schemas.ts';
 import type { LeadRow } from '../leads/view.ts';
 import { sendAgentMessage, setDisposition } from './agent.ts';
 import { leadForKey, rotateConversationKey } from './keys.ts';
-import { widgetPage } from './widget-page.ts';
 
 const KeyQuery = Type.Object({ key: Type.Optional(Type.String({ maxLength: 200 })) });
 const tags = ['Conversation endpoints'];
@@ -34,41 +33,22 @@ export function conversationRoutes(ctx: AppContext) {
       schema: {
         tags, security: keyAuth, summary: 'Send a message to the lead',
         description: 'Form (`application/x-www-form-urlencoded`) or JSON with one field, `message`. Sent from the conversation\'s number; returns the stored message. 409 `OPTED_OUT` when the lead opted out or is do-not-contact.',
-        querystring: KeyQuery, response: { 400: ErrorSchema, 401: ErrorSchema, 409: ErrorSchema },
+        querystring: KeyQuery, headers: IdempotencyHeadersSchema, response: { 400: ErrorSchema, 401: ErrorSchema, 409: ErrorSchema, 422: ErrorSchema },
       },
-    }, async (req) => {
+    }, async (req, reply) => {
       const lead = await leadForKey(ctx.db, req.query.key);
-      return sendAgentMessage(ctx, lead, req.body?.message);
+      return idempotent(ctx, req, reply, `lead:${lead.id}`, () => sendAgentMessage(ctx, lead, req.body?.message));
     });
 
     app.post<{ Querystring: { key?: string }; Body: { disposition?: unknown } | undefined }>('/api/public/engage/conversation/disposition', {
       schema: {
         tags, security: keyAuth, summary: 'Set the final disposition',
         description: 'Form or JSON with one field, `disposition`: one of the campaign\'s disposition names. Fires `Disposition`; 422 `UNKNOWN_DISPOSITION` lists the valid names.',
-        querystring: KeyQuery, response: { 400: ErrorSchema, 401: ErrorSchema, 422: ErrorSchema },
+        querystring: KeyQuery, headers: IdempotencyHeadersSchema, response: { 400: ErrorSchema, 401: ErrorSchema, 422: ErrorSchema },
       },
-    }, async (req) => {
-      const lead = await leadForKey(ctx.db, req.query.key);
-      return conversation(await setDisposition(ctx, lead, req.body?.disposition, 'endpoint'), req.query.key!);
-    });
-
-    app.get<{ Querystring: { key?: string } }>('/engage', {
-      schema: { tags: ['Widget'], summary: 'The embeddable agent widget', description: 'HTML, iframe-able.', querystring: KeyQuery },
     }, async (req, reply) => {
-      const nonce = randomBytes(16).toString('base64');
-      let ok = true;
-      try {
-        await leadForKey(ctx.db, req.query.key);
-      } catch {
-        ok = false;
-      }
-      return reply
-        .status(ok ? 200 : 401)
-        .header('content-type', 'text/html; charset=utf-8')
-        .header('content-security-policy', `default-src 'none'; script-src 'nonce-${nonce}'; style-src 'nonce-${nonce}'; connect-src 'self'; base-uri 'none'; form-action 'none'`)
-        .header('referrer-policy', 'no-referrer')
-        .header('cache-control', 'no-store')
-        .send(widgetPage(nonce, ok));
+      const lead = await leadForKey(ctx.db, req.query.key);
+      return idempotent(ctx, req, reply, `lead:${lead.id}`, async () => conversation(await setDisposition(ctx, lead, req.body?.disposition, 'endpoint'), req.query.key!));
     });
 
     app.post<{ Params: { id: string } }>('/api/public/engage/leads/:id/conversation-key', {

@@ -33,3 +33,18 @@ export async function addJob(db: DbOrTrx, task: string, payload: unknown, opts: 
 export async function notifyBroadcast(db: DbOrTrx): Promise<void> {
   await sql`SELECT pg_notify('engage_broadcast', '')`.execute(db);
 }
+
+export interface JobSpec {
+  task: string;
+  payload: unknown;
+  runAt?: Date;
+}
+
+/** Queues many jobs in one statement (graphile-worker's add_jobs), in the caller's transaction. */
+export async function addJobs(db: DbOrTrx, jobs: JobSpec[]): Promise<void> {
+  if (jobs.length === 0) return;
+  const rows = JSON.stringify(jobs.map((j) => ({ identifier: j.task, payload: j.payload, run_at: j.runAt?.toISOString() ?? null })));
+  await sql`SELECT count(*) FROM graphile_worker.add_jobs(ARRAY(
+    SELECT ROW(x.identifier, x.payload, NULL, x.run_at, NULL, NULL, NULL, NULL)::graphile_worker.job_spec
+    FROM json_to_recordset(${rows}::json) AS x(identifier text, payload json, run_at timestamptz)))`.execute(db);
+}

@@ -29,6 +29,9 @@ export interface WorkspacesTable {
   quiet_hours_policy: ColumnType<string, string | undefined, string>;
   timezone: ColumnType<string, string | undefined, string>;
   webhook_secret: string;
+  /** Still signs (beside the new one) until `previous_webhook_secret_expires` (005). */
+  previous_webhook_secret: ColumnType<string | null, string | null | undefined, string | null>;
+  previous_webhook_secret_expires: NullableTimestamp;
   created: Timestamp;
   updated: Timestamp;
 }
@@ -49,9 +52,18 @@ export interface SenderSourcesTable {
   name: string;
   sender_source_type: string;
   provider: string;
-  mps: ColumnType<number, number | undefined, number>;
+  /** Segments per second for the whole source; null = no limit. */
+  mps: ColumnType<number | null, number | null | undefined, number | null>;
+  /** Segments per second for each number; null = no limit. */
+  number_mps: ColumnType<number | null, number | null | undefined, number | null>;
+  area_code_match: ColumnType<boolean, boolean | undefined, boolean>;
   created: Timestamp;
+  updated: Timestamp;
 }
+
+export interface SendRateBucketsTable { key: string; tokens: number; at: Date }
+
+export interface CampaignCarrierCountsTable { campaign_id: string; carrier: string; day: ColumnType<string, string, string>; sent: number }
 
 export interface SenderNumbersTable { phone: string; sender_source_id: string; workspace_id: number; created: Timestamp }
 
@@ -71,6 +83,10 @@ export interface CampaignsTable {
   notifications: Json<unknown>;
   custom_fields: Json<unknown[]>;
   dispositions: Json<unknown[]>;
+  /** Ordered `when → then` rules (006, automations/schema.ts). */
+  automations: ColumnType<unknown[], string | undefined, string>;
+  /** Follow-up drip steps (006). */
+  follow_ups: ColumnType<unknown[], string | undefined, string>;
   created: Timestamp;
   updated: Timestamp;
 }
@@ -121,6 +137,8 @@ export interface LeadsTable {
   claimed_at: NullableTimestamp;
   broadcast_message_id: string | null;
   conversation_key_version: ColumnType<number, number | undefined, number>;
+  /** Broadcast attempts so far (retryable failures put the lead back to PENDING). */
+  attempts: ColumnType<number, number | undefined, number>;
 }
 
 export interface MessagesTable {
@@ -138,6 +156,7 @@ export interface MessagesTable {
   provider_message_id: string | null;
   created: Timestamp;
   updated: Timestamp;
+  attempts: ColumnType<number, number | undefined, number>;
 }
 
 export interface SuppressionsTable {
@@ -147,6 +166,8 @@ export interface SuppressionsTable {
   source: string;
   message_id: string | null;
   created: Timestamp;
+  /** The consent record that made this suppression (005); suppressions derive from the ledger. */
+  record_id: ColumnType<number | null, number | null | undefined, number | null>;
 }
 
 export interface ConversationKeysTable {
@@ -179,6 +200,9 @@ export interface WebhookDeliveriesTable {
   last_error: string | null;
   created: Timestamp;
   finished: NullableTimestamp;
+  /** LIVE (its conversation's stream) or REPLAY (the rate-limited replay lane) (005). */
+  lane: ColumnType<'LIVE' | 'REPLAY', 'LIVE' | 'REPLAY' | undefined, 'LIVE' | 'REPLAY'>;
+  workspace_id: ColumnType<number | null, number | null | undefined, number | null>;
 }
 
 export interface SimulatorMessagesTable {
@@ -231,12 +255,114 @@ export interface ListImportsTable {
   finished: NullableTimestamp;
 }
 
+/** A console user (007). `role`: owner > admin > agent. */
+export interface UsersTable {
+  id: Generated<number>;
+  workspace_id: number;
+  email: string;
+  name: string;
+  role: 'owner' | 'admin' | 'agent';
+  password_hash: string;
+  created: Timestamp;
+  updated: Timestamp;
+  disabled_at: NullableTimestamp;
+}
+
+/** A console login; only the SHA-256 of the cookie's token is stored (007). */
+export interface SessionsTable {
+  token_hash: Buffer;
+  user_id: number;
+  created: Timestamp;
+  last_seen: Timestamp;
+  expires_at: Timestamp;
+}
+
+/** The agent answering a conversation (007). */
+export interface ConversationAssignmentsTable {
+  lead_id: string;
+  user_id: number;
+  assigned_by: number | null;
+  assigned_at: Timestamp;
+}
+
+/** An Idempotency-Key and the response it replays (005). */
+export interface IdempotencyKeysTable {
+  scope: string;
+  key: string;
+  fingerprint: Buffer;
+  state: ColumnType<'IN_PROGRESS' | 'COMPLETED', 'IN_PROGRESS' | 'COMPLETED' | undefined, 'IN_PROGRESS' | 'COMPLETED'>;
+  response_status: number | null;
+  response_body: string | null;
+  created: Timestamp;
+  completed: NullableTimestamp;
+}
+
+/** One webhook delivery attempt (005). */
+export interface WebhookAttemptsTable {
+  id: Generated<string>;
+  delivery_id: string;
+  attempted_at: Timestamp;
+  request_headers: Json<Record<string, string>>;
+  response_status: number | null;
+  response_body_excerpt: string | null;
+  duration_ms: number;
+  error: string | null;
+}
+
+/** Health of one receiver URL of one campaign (005). */
+export interface WebhookEndpointsTable {
+  campaign_id: string;
+  url: string;
+  workspace_id: number;
+  first_failure_at: NullableTimestamp;
+  consecutive_failures: ColumnType<number, number | undefined, number>;
+  last_success_at: NullableTimestamp;
+  attempt_lease_until: NullableTimestamp;
+  disabled_at: NullableTimestamp;
+  disabled_reason: string | null;
+}
+
+/** The consent ledger: one append-only record per suppression change (005). */
+export interface ConsentRecordsTable {
+  id: Generated<number>;
+  workspace_id: number;
+  phone: string;
+  kind: 'OPT_OUT' | 'DNC';
+  action: 'ADD' | 'REMOVE';
+  source: string;
+  detail: string | null;
+  message_id: string | null;
+  created: Timestamp;
+}
+
+/** What automations set on a lead (006): tags, and a hand-off to agents. */
+export interface LeadAutomationStatesTable {
+  lead_id: string;
+  tags: ColumnType<string[], string[] | undefined, string[]>;
+  handed_off_at: NullableTimestamp;
+  needs_reply: ColumnType<boolean, boolean | undefined, boolean>;
+  updated: Timestamp;
+}
+
+/** One rule or follow-up step acting once on one lead for one cause (006). */
+export interface AutomationFiringsTable {
+  lead_id: string;
+  rule_id: string;
+  cause: string;
+  message_id: string | null;
+  actions: ColumnType<unknown[], string | undefined, string>;
+  fired_at: Timestamp;
+  send_at: NullableTimestamp;
+}
+
 export interface Database {
   organizations: OrganizationsTable;
   workspaces: WorkspacesTable;
   api_keys: ApiKeysTable;
   sender_sources: SenderSourcesTable;
   sender_numbers: SenderNumbersTable;
+  send_rate_buckets: SendRateBucketsTable;
+  campaign_carrier_counts: CampaignCarrierCountsTable;
   campaigns: CampaignsTable;
   campaign_events: CampaignEventsTable;
   lists: ListsTable;
@@ -249,4 +375,13 @@ export interface Database {
   simulator_messages: SimulatorMessagesTable;
   provider_credentials: ProviderCredentialsTable;
   list_imports: ListImportsTable;
+  idempotency_keys: IdempotencyKeysTable;
+  webhook_attempts: WebhookAttemptsTable;
+  webhook_endpoints: WebhookEndpointsTable;
+  consent_records: ConsentRecordsTable;
+  users: UsersTable;
+  sessions: SessionsTable;
+  conversation_assignments: ConversationAssignmentsTable;
+  lead_automation_states: LeadAutomationStatesTable;
+  automation_firings: AutomationFiringsTable;
 }

@@ -10,6 +10,7 @@ import type { Trx } from '../db/pool.ts';
 import type { LeadRow } from '../leads/view.ts';
 import type { CampaignWebhooks, WebhookKey } from '../campaigns/schema.ts';
 import { conversationKeyFor } from '../conversations/keys.ts';
+import { endpointDisabled } from '../webhooks/endpoint-health.ts';
 import { conversationData, type EventType } from './payload.ts';
 
 const WEBHOOK_KEY_OF: Record<EventType, WebhookKey> = {
@@ -50,7 +51,14 @@ export async function emitEvent(
   const url = (campaign.webhooks as CampaignWebhooks)[WEBHOOK_KEY_OF[eventType]];
   if (url) {
     const stream = streamOf(lead.id, url);
-    await trx.insertInto('webhook_deliveries').values({ event_id: id, stream, url, next_attempt_at: now, created: now }).execute();
+    const disabled = await endpointDisabled(trx, lead.campaign_id, url);
+    if (disabled) {
+      // Logged as failed, not sent: a replay after the endpoint is enabled again delivers it.
+      const lastError = `endpoint disabled: ${disabled.reason ?? ''}`.slice(0, 500);
+      await trx.insertInto('webhook_deliveries').values({ event_id: id, stream, url, next_attempt_at: now, created: now, workspace_id: lead.workspace_id, status: 'FAILED', last_error: lastError, finished: now }).execute();
+      return id;
+    }
+    await trx.insertInto('webhook_deliveries').values({ event_id: id, stream, url, next_attempt_at: now, created: now, workspace_id: lead.workspace_id }).execute();
     // One job per stream: a stream waiting out a retry delay keeps its later run time.
     await addJob(trx, 'deliver-webhooks', { stream }, { jobKey: `wh:${stream}`, jobKeyMode: 'preserve_run_at', queueName: `wh:${stream}` });
   }

@@ -4,6 +4,7 @@ import type { FastifyError, FastifyInstance } from 'fastify';
 export type ErrorCode =
   | 'INVALID_REQUEST'
   | 'UNAUTHORIZED'
+  | 'FORBIDDEN'
   | 'NOT_FOUND'
   | 'CONFLICT'
   | 'CAMPAIGN_ACTIVE'

@@ -7,6 +7,7 @@ import type { AppContext } from '../context.ts';
 import { iso } from '../core/time.ts';
 import { notifyBroadcast } from '../db/jobs.ts';
 import { notFound } from '../http/errors.ts';
+import { IdempotencyHeadersSchema, idempotent } from '../http/idempotency.ts';
 import { ErrorSchema } from '../http/schemas.ts';
 import { LeadLoadSchema, loadLead, type LeadLoad } from './load.ts';
 import { leadView } from './view.ts';
@@ -31,12 +32,12 @@ export function leadRoutes(ctx: AppContext) {
           'Synchronous. The phone (field named Phone, or `type: "phone"`) is normalised to E.164; `deDupe` rejects a phone already in the campaign. ' +
           'The list `listName` (default "API Leads") is reused or created. Rejections answer 200 with `status: "Rejected"` and a `reason` ' +
           '(`DUPLICATE`, `INVALID_PHONE`, `OPTED_OUT`, `DNC`, `CAMPAIGN_INACTIVE`).',
-        body: LeadLoadSchema,
-        response: { 200: LeadLoadResultSchema, 400: ErrorSchema, 401: ErrorSchema, 404: ErrorSchema },
+        body: LeadLoadSchema, headers: IdempotencyHeadersSchema,
+        response: { 200: LeadLoadResultSchema, 400: ErrorSchema, 401: ErrorSchema, 404: ErrorSchema, 422: ErrorSchema },
       },
-    }, async (req) => {
+    }, async (req, reply) => {
       const who = await authenticate(ctx, req);
-      return loadLead(ctx, who, req.body);
+      return idempotent(ctx, req, reply, `ws:${who.workspaceId}`, () => loadLead(ctx, who, req.body));
     });
 
     app.get<{ Querystring: { campaignId?: string } }>('/api/public/engage/lists', {

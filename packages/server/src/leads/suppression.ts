@@ -1,4 +1,10 @@
+/**
+ * Suppression of a phone for a whole workspace (opt-outs and do-not-contact). The current state,
+ * table `suppressions`, is derived from the consent ledger (consent.ts): every change here is a
+ * ledger record, and the database applies it, so the two cannot drift.
+ */
 import type { DbOrTrx } from '../db/pool.ts';
+import { recordConsent, type ConsentSource } from './consent.ts';
 
 export type SuppressionKind = 'OPT_OUT' | 'DNC';
 
@@ -9,22 +15,18 @@ export async function suppressionOf(db: DbOrTrx, workspaceId: number, phone: str
   return rows.length ? 'DNC' : null;
 }
 
-/** Adds a suppression; true when it is new (so its consequences run once). */
+/** Adds a suppression (a ledger record); true when it is new (so its consequences run once). */
 export async function addSuppression(
   db: DbOrTrx,
-  s: { workspaceId: number; phone: string; kind: SuppressionKind; source: string; messageId: string | null },
+  s: { workspaceId: number; phone: string; kind: SuppressionKind; source: ConsentSource; detail?: string | null; messageId: string | null },
 ): Promise<boolean> {
-  const inserted = await db
-    .insertInto('suppressions')
-    .values({ workspace_id: s.workspaceId, phone: s.phone, kind: s.kind, source: s.source, message_id: s.messageId })
-    .onConflict((oc) => oc.doNothing())
-    .returning('phone')
-    .executeTakeFirst();
-  return inserted !== undefined;
+  return recordConsent(db, { ...s, action: 'ADD' });
 }
 
-/** Lifts a suppression; true when there was one. */
-export async function removeSuppression(db: DbOrTrx, workspaceId: number, phone: string, kind: SuppressionKind): Promise<boolean> {
-  const r = await db.deleteFrom('suppressions').where('workspace_id', '=', workspaceId).where('phone', '=', phone).where('kind', '=', kind).executeTakeFirst();
-  return Number(r.numDeletedRows) > 0;
+/** Lifts a suppression (a ledger record); true when there was one. */
+export async function removeSuppression(
+  db: DbOrTrx,
+  s: { workspaceId: number; phone: string; kind: SuppressionKind; source: ConsentSource; detail?: string | null; messageId: string | null },
+): Promise<boolean> {
+  return recordConsent(db, { ...s, action: 'REMOVE' });
 }

@@ -3,12 +3,12 @@
  * carry masked hints and the webhook URLs to paste into the provider's console, never a secret —
  * and a sender source that sends through a credential.
  */
-import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from 'typebox';
-import { authenticate } from '../auth/api-keys.ts';
+import { authenticate, requireManager } from '../auth/api-keys.ts';
+import { CredentialSenderSourceCreateSchema, SenderSourceSchema } from '../campaigns/sender-sources.routes.ts';
+import { createSenderSource, type SenderSourceType } from '../campaigns/sender-sources.ts';
 import type { AppContext } from '../context.ts';
-import { normalizePhone } from '../core/phone.ts';
 import { iso } from '../core/time.ts';
 import { ApiError, badRequest, notFound } from '../http/errors.ts';
 import { ErrorSchema } from '../http/schemas.ts';
@@ -42,19 +42,6 @@ const CredentialSchema = Type.Object({
   webhookUrls: Type.Record(Type.String(), Type.String(), { description: 'Paste these into the provider console' }),
   created: Type.String(),
   updated: Type.String(),
-});
-
-const SenderSourceCreateSchema = Type.Object(
-  {
-    name: Type.String({ minLength: 1, maxLength: 200 }),
-    senderSourceType: Type.Union(['TEN_DLC', 'TOLL_FREE', 'SHORT_CODE', 'CORE_CAMPAIGN'].map((s) => Type.Literal(s))),
-    mps: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
-    numbers: Type.Array(Type.String({ minLength: 3, maxLength: 40 }), { minItems: 1, maxItems: 1000 }),
-  },
-  { additionalProperties: false },
-);
-const SenderSourceSchema = Type.Object({
-  id: Type.String(), name: Type.String(), senderSourceType: Type.String(), provider: Type.String(), mps: Type.Integer(), numbers: Type.Array(Type.String()), created: Type.String(),
 });
 
 const out = (v: CredentialView) => ({ ...v, created: iso(v.created), updated: iso(v.updated) });
@@ -123,45 +110,23 @@ export function credentialRoutes(ctx: AppContext) {
       return reply.status(204).send();
     });
 
-    // Lives here until sender sources have their own API (workspaces/): without it a credential
-    // could not be used at all.
-    app.post<{ Params: { id: string }; Body: Static<typeof SenderSourceCreateSchema> }>(`${base}/:id/sender-sources`, {
+    // Kept beside the credential it uses; the logic is the sender sources service's.
+    app.post<{ Params: { id: string }; Body: Static<typeof CredentialSenderSourceCreateSchema> }>(`${base}/:id/sender-sources`, {
       schema: {
         tags, security, summary: 'Create a sender source that sends through this credential',
-        description: 'The numbers must be SMS-capable numbers of the provider account, not yet used by any sender source.',
-        body: SenderSourceCreateSchema, response: { 201: SenderSourceSchema, 400: ErrorSchema, 401: ErrorSchema, 404: ErrorSchema, 409: ErrorSchema },
+        description:
+          'The same as `POST /api/public/engage/sender-sources` with `provider` = this credential. The numbers must be SMS-capable numbers ' +
+          'of the provider account, not yet used by any sender source. `mps` defaults to 1 segment per second.',
+        body: CredentialSenderSourceCreateSchema, response: { 201: SenderSourceSchema, 400: ErrorSchema, 401: ErrorSchema, 403: ErrorSchema, 404: ErrorSchema, 409: ErrorSchema },
       },
     }, async (req, reply) => {
       const who = await authenticate(ctx, req);
+      requireManager(who);
       const cred = await getCredentialView(ctx, who.workspaceId, req.params.id);
       if (!cred) throw notFound('provider credential');
-      const name = req.body.name.trim();
-      if (!name) throw badRequest('name', 'must not be blank');
-      const numbers = req.body.numbers.map((raw, i) => {
-        const n = /^\d{3,8}$/.test(raw) && req.body.senderSourceType === 'SHORT_CODE' ? raw : normalizePhone(raw);
-        if (!n) throw badRequest(`numbers[${i}]`, 'not a valid phone number');
-        return n;
-      });
-      if (new Set(numbers).size !== numbers.length) throw badRequest('numbers', 'a number is listed twice');
-      const id = randomUUID();
-      const taken = (phones: string[]) => new ApiError(409, 'CONFLICT', `numbers: ${phones.join(', ')} already belong to a sender source`, 'numbers');
-      const created = await ctx.db.transaction().execute(async (trx) => {
-        const used = await trx.selectFrom('sender_numbers').select('phone').where('phone', 'in', numbers).execute();
-        if (used.length > 0) throw taken(used.map((t) => t.phone));
-        const row = await trx
-          .insertInto('sender_sources')
-          .values({ id, workspace_id: who.workspaceId, name, sender_source_type: req.body.senderSourceType, provider: cred.providerKey, mps: req.body.mps ?? 1 })
-          .returningAll()
-          .executeTakeFirstOrThrow();
-        await trx.insertInto('sender_numbers').values(numbers.map((phone) => ({ phone, sender_source_id: id, workspace_id: who.workspaceId }))).execute();
-        return row;
-      }).catch((err: { code?: string }) => {
-        // Another request took one of the numbers between our check and our insert.
-        throw err.code === '23505' ? taken(numbers) : err;
-      });
-      return reply.status(201).send({
-        id: created.id, name: created.name, senderSourceType: created.sender_source_type, provider: created.provider, mps: created.mps, numbers, created: iso(created.created),
-      });
+      const b = req.body;
+      const view = await createSenderSource(ctx, who.workspaceId, { ...b, senderSourceType: b.senderSourceType as SenderSourceType, provider: cred.providerKey });
+      return reply.status(201).send(view);
     });
   };
 }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { sql } from 'kysely';
 import { newApiKey, storeApiKey } from '../auth/api-keys.ts';
@@ -29,7 +29,7 @@ export async function createWorkspace(
   const sourceId = randomUUID();
   await db
     .insertInto('sender_sources')
-    .values({ id: sourceId, workspace_id: ws.id, name: 'Simulator', sender_source_type: 'CORE_CAMPAIGN', provider: 'simulator', mps: 10 })
+    .values({ id: sourceId, workspace_id: ws.id, name: 'Simulator', sender_source_type: 'CORE_CAMPAIGN', provider: 'simulator' })
     .execute();
   for (const phone of opts.numbers) {
     await db.insertInto('sender_numbers').values({ phone, sender_source_id: sourceId, workspace_id: ws.id }).execute();
@@ -76,6 +76,10 @@ export async function bootstrap(ctx: AppContext, opts: { demo: boolean }): Promi
       apiKey,
       numbers: await freeSimulatorNumbers(trx, 2),
     });
+    // The demo texts fictional simulator phones, so it may do so at any hour; real workspaces
+    // keep the US_TCPA default (docs/broadcast.md).
+    await trx.updateTable('workspaces').set({ quiet_hours_policy: 'NONE' }).where('id', '=', workspace.workspaceId).execute();
+    mkdirSync(ctx.config.dataDir, { recursive: true });
     writeFileSync(demoKeyFile(ctx), apiKey + '\n', { mode: 0o600 });
     return { kind: 'demo', workspace, apiKey } as const;
   });

@@ -66,19 +66,5 @@ export function workspaceRoutes(ctx: AppContext) {
         .executeTakeFirstOrThrow();
       return view(row);
     });
-
-    app.get('/api/public/engage/sender-sources', {
-      schema: { tags: ['Sender sources'], security, summary: "The workspace's sender sources and their numbers", response: { 401: ErrorSchema } },
-    }, async (req) => {
-      const who = await authenticate(ctx, req);
-      const sources = await ctx.db.selectFrom('sender_sources').selectAll().where('workspace_id', '=', who.workspaceId).orderBy('created').execute();
-      const numbers = await ctx.db.selectFrom('sender_numbers').selectAll().where('workspace_id', '=', who.workspaceId).orderBy('phone').execute();
-      return {
-        senderSources: sources.map((s) => ({
-          id: s.id, name: s.name, senderSourceType: s.sender_source_type, provider: s.provider, mps: s.mps,
-          numbers: numbers.filter((n) => n.sender_source_id === s.id).map((n) => n.phone), created: iso(s.created),
-        })),
-      };
-    });
   };
 }

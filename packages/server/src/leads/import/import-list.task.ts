@@ -14,6 +14,7 @@ import { addJob } from '../../db/jobs.ts';
 import { createWebhookDispatcher } from '../../webhooks/address-guard.ts';
 import { postWebhook } from '../../webhooks/post.ts';
 import { signatureHeaders } from '../../webhooks/signing.ts';
+import { workspaceSigningSecrets } from '../../workspaces/webhook-secret.ts';
 import { asFileError } from './csv.ts';
 import { ImportCancelled, ImportRefused, loadFile } from './load-file.ts';
 import { storedOptions } from './options.ts';
@@ -74,11 +75,12 @@ function missingFile(err: unknown): string | null {
  */
 async function deliverSummary(ctx: AppContext, imp: ListImportRow, dispatcher: ReturnType<typeof createWebhookDispatcher>): Promise<void> {
   if (imp.webhook_url === null) return;
-  const ws = await ctx.db.selectFrom('workspaces').select('webhook_secret').where('id', '=', imp.workspace_id).executeTakeFirstOrThrow();
   const body = JSON.stringify(importSummary(imp));
   const now = ctx.now();
+  // During a secret rotation's overlap, signed with both secrets.
+  const secrets = await workspaceSigningSecrets(ctx.db, imp.workspace_id, now);
   const headers = {
-    ...signatureHeaders([ws.webhook_secret], `msg_${imp.id}`, now, body),
+    ...signatureHeaders(secrets, `msg_${imp.id}`, now, body),
     'x-event-type': LIST_LOAD_EVENT,
     'x-event-origin': ctx.config.publicUrl,
   };

@@ -1,3 +1,4 @@
+import { rm } from 'node:fs/promises';
 import multipart from '@fastify/multipart';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
@@ -6,6 +7,7 @@ import type { AppContext } from '../../context.ts';
 import { newId } from '../../core/ids.ts';
 import { ApiError, notFound } from '../../http/errors.ts';
 import { ErrorSchema } from '../../http/schemas.ts';
+import { IdempotencyHeadersSchema, idempotent, uploadMaterial } from '../../http/idempotency.ts';
 import { startImport } from './service.ts';
 import { cancelImport, getImport, importSummary } from './store.ts';
 import { MULTIPART_LIMITS, receiveUpload } from './upload.ts';
@@ -50,14 +52,21 @@ export function listImportRoutes(ctx: AppContext) {
           'multipart/form-data: `campaignId`, `file` (CSV, UTF-8) and `processRequest`, a stringified JSON object ' +
           '`{ deDupe, firstRowHeaders (or firstRowHasHeaders), webhookUrl, listName, mappedCols: [{ columnIndex, columnId }] }`. ' +
           'Answers 202 at once; the file is loaded in the background (see `GET /list/load/{jobId}`) and the summary POSTed to `webhookUrl`. ' +
-          'See docs/lists.md.',
+          'See docs/lists.md. With `Idempotency-Key`, the request is identified by its text fields and the file\'s name and SHA-256.',
+        headers: IdempotencyHeadersSchema,
         response: { 202: AcceptedSchema, 400: ErrorSchema, 401: ErrorSchema, 404: ErrorSchema, 409: ErrorSchema, 413: ErrorSchema, 415: ErrorSchema },
       },
     }, async (req, reply) => {
       const who = await authenticate(ctx, req);
       const jobId = newId(ctx.now());
       const upload = await receiveUpload(req, ctx.config.dataDir, jobId);
-      return reply.status(202).send(await startImport(ctx, who, jobId, upload));
+      const material = req.headers['idempotency-key'] === undefined ? '' : await uploadMaterial(upload.fields, upload.file);
+      return idempotent(ctx, req, reply, `ws:${who.workspaceId}`, async () => reply.status(202).send(await startImport(ctx, who, jobId, upload)), {
+        material,
+        discard: async () => {
+          if (upload.file) await rm(upload.file.path, { force: true });
+        },
+      });
     });
 
     app.get<{ Params: { jobId: string } }>(`${BASE}/:jobId`, {

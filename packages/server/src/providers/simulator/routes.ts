@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from 'typebox';
 import { authenticate } from '../../auth/api-keys.ts';
@@ -10,7 +10,7 @@ import { receiveInbound } from '../../conversations/inbound.ts';
 import { ApiError, badRequest } from '../../http/errors.ts';
 import { ErrorSchema } from '../../http/schemas.ts';
 import { simulatorPhonePage } from './phone-page.ts';
-import { SIMULATOR } from './provider.ts';
+import { createSimulatorCarrier, SIMULATOR, SIMULATOR_CARRIER_PATH, simulatorCarrierToken } from './provider.ts';
 
 const tags = ['Simulator'];
 const security = [{ apiKey: [] }];
@@ -24,12 +24,37 @@ const SendSchema = Type.Object(
   { additionalProperties: false },
 );
 
+const CarrierSendSchema = Type.Object(
+  {
+    reference: Type.String({ minLength: 1, maxLength: 64 }), from: Type.String({ minLength: 1, maxLength: 40 }),
+    to: Type.String({ minLength: 1, maxLength: 40 }), body: Type.String({ maxLength: 1600 }),
+  },
+  { additionalProperties: false, examples: [{ reference: '01JD0000000000000000000000', from: '+12025550100', to: '+13125550199', body: 'Hi Ada' }] },
+);
+
 /**
  * The simulated phones' side. `direction` is as Engage sees it: OUTBOUND = Engage texted the
  * phone, INBOUND = the phone texted Engage. Only conversations with this workspace's numbers show.
  */
 export function simulatorRoutes(ctx: AppContext) {
   return async (app: FastifyInstance) => {
+    const carrier = createSimulatorCarrier(ctx, {
+      receiptDelayMs: ctx.config.simulatorReceiptDelayMs, failureRate: ctx.config.simulatorFailureRate, latencyMs: ctx.config.simulatorLatencyMs,
+      outOfOrderRate: ctx.config.simulatorOutOfOrderRate, receipts: ctx.config.simulatorReceipts,
+    });
+    const expected = Buffer.from(`Bearer ${simulatorCarrierToken(ctx.config.secret)}`);
+    app.post<{ Body: Static<typeof CarrierSendSchema> }>(SIMULATOR_CARRIER_PATH, {
+      schema: {
+        tags, summary: "The simulated carrier's send API",
+        description: 'What Engage workers call to send through the simulator over HTTP (ENGAGE_SIMULATOR_URL), as they would call a real carrier. Idempotent by `reference`: a repeated send answers the first one\'s id. Authorization: `Bearer` + a token derived from ENGAGE_SECRET.',
+        body: CarrierSendSchema, response: { 201: Type.Object({ id: Type.String() }), 400: ErrorSchema, 401: ErrorSchema },
+      },
+    }, async (req, reply) => {
+      const given = Buffer.from(req.headers.authorization ?? '');
+      if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw new ApiError(401, 'UNAUTHORIZED', 'authorization: not the simulator carrier token');
+      return reply.status(201).send({ id: await carrier.accept(req.body) });
+    });
+
     app.get('/simulator', {
       schema: { tags, summary: "The simulator's phone page", description: "HTML: play a lead's phone with the simulator API (asks for a workspace API key)." },
     }, async (_req, reply) => {

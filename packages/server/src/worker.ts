@@ -5,7 +5,8 @@ import { startBroadcastSender } from './broadcast/sender.ts';
 import type { AppContext } from './context.ts';
 import { sendMessageTask } from './conversations/send-message.task.ts';
 import { quietWorkerLogger } from './db/migrate.ts';
-import { importListTask } from './leads/import/import-list.task.ts';
+import { importListTask, startImportListRecovery } from './leads/import/import-list.task.ts';
+import { LOOKUP_LINE_TYPES_TASK, lookupLineTypesTask } from './leads/lookup-line-types.task.ts';
 import { sendConversationEmailTask } from './notifications/send-conversation-email.task.ts';
 import { simulatorReceiptTask } from './providers/simulator/receipt.task.ts';
 import { queueRetentionJob, retentionTask } from './events/retention.task.ts';
@@ -20,6 +21,7 @@ export function taskList(ctx: AppContext): TaskList {
     'simulator-receipt': simulatorReceiptTask(ctx),
     'import-list': importListTask(ctx),
     'send-conversation-email': sendConversationEmailTask(ctx),
+    [LOOKUP_LINE_TYPES_TASK]: lookupLineTypesTask(ctx),
   };
 }
 
@@ -63,10 +65,12 @@ export async function startWorker(ctx: AppContext, pgPool: pg.Pool, connectionSt
   await queueRetentionJob(ctx.db);
   const sender = startBroadcastSender(ctx, connectionString);
   const timers = startAutomationTimers(ctx);
+  const importRecovery = startImportListRecovery(ctx);
   return {
     async stop() {
       await sender.stop();
       await timers.stop();
+      await importRecovery.stop();
       await runner.stop();
       await webhookRunner.stop();
       await webhookPool.end();

@@ -100,7 +100,8 @@ describe('an interrupted send through a provider that cannot deduplicate', () =>
   it('settles a send whose provider cannot be resolved as UNKNOWN instead of failing every pass', async () => {
     const campaignId = await setUpCampaignWithLeads();
     await runWorker({ ENGAGE_CRASH_POINT: 'after-claim' });
-    await api.ctx.db.updateTable('messages').set({ provider: 'twilio:00000000-0000-0000-0000-000000000000' }).where('status', '=', 'SENDING').execute();
+    // The numbers' sender source now names a provider this process cannot resolve.
+    await api.ctx.db.updateTable('sender_sources').set({ provider: 'twilio:00000000-0000-0000-0000-000000000000' }).execute();
     api.ctx.providers = new ProviderRegistry([]);
     api.ctx.config.sendLeaseMs = 0;
     expect(await recoverInterruptedSends(api.ctx)).toBe(PHONES.length);

@@ -1,9 +1,10 @@
 /**
  * Claiming leads for the broadcast. The leads themselves are the work queue: a batch is locked
  * with FOR UPDATE SKIP LOCKED (so any number of senders share the work), and each claimed lead
- * gets its message row and moves PENDING → SENDING in the same transaction, committed *before*
- * the provider is called. A lead leaves PENDING once per attempt and an attempt is only repeated
- * after the provider said for sure that it did not send: the lead is texted at most once.
+ * moves PENDING → SENDING with its message's id (`broadcast_message_id`, the reference the
+ * provider gets) in one transaction, committed *before* the provider is called. A lead leaves
+ * PENDING once per attempt and an attempt is only repeated after the provider said for sure that
+ * it did not send: the lead is texted at most once.
  *
  * The claim also applies the rules that decide which leads may go now: the sender source's and
  * each number's rate (token buckets, throttle.ts) and the campaign's carrier daily limits.
@@ -19,6 +20,8 @@ import { localTime } from '../core/schedule.ts';
 import { countSegments } from '../core/segments.ts';
 import { renderTemplate } from '../core/template.ts';
 import type { MessageRow } from '../conversations/outbound.ts';
+import { markForLookup } from '../leads/lookup-line-types.task.ts';
+import { lineTypeLookupEnabled } from '../providers/line-type.ts';
 import { affords, lockBuckets, saveBuckets, waitFor, type Bucket } from './throttle.ts';
 
 /** The same number for a phone every time (sticky sender), spread evenly over the pool. */
@@ -79,6 +82,8 @@ export async function claimBatch(ctx: AppContext, campaign: CampaignRow, pair: Z
     const pool = (await trx.selectFrom('sender_numbers').select('phone').where('sender_source_id', '=', source.id).orderBy('phone').execute()).map((r) => r.phone);
     if (pool.length === 0) return EMPTY;
     const now = ctx.now();
+    // A Twilio source with line type lookup on: leads not looked up yet are set aside for it.
+    const lookupFirst = await lineTypeLookupEnabled(trx, source.provider);
 
     // Carrier daily limits: today's counts, locked so that concurrent claims add up.
     const limits = new Map<string, number>();
@@ -122,6 +127,7 @@ export async function claimBatch(ctx: AppContext, campaign: CampaignRow, pair: Z
       .where(sql<boolean>`coalesce(l.time_zone, '') = ${pair.tz} AND coalesce(l.state, '') = ${pair.st}`)
       .where((eb) => eb.or([eb('l.retry_after', 'is', null), eb('l.retry_after', '<=', now)]))
       .where('li.list_status', '=', 'ACTIVE')
+      .where((eb) => eb.or([eb('l.lookup_status', 'is', null), eb('l.lookup_status', '!=', 'PENDING')]))
       .where(({ not, exists, selectFrom }) =>
         not(exists(selectFrom('suppressions as s').select('s.phone').whereRef('s.workspace_id', '=', 'l.workspace_id').whereRef('s.phone', '=', 'l.phone'))),
       )
@@ -138,11 +144,16 @@ export async function claimBatch(ctx: AppContext, campaign: CampaignRow, pair: Z
     const template = campaignMessages(campaign).outgoingMessage;
     const taken: { lead: (typeof candidates)[number]; from: string; body: string; id: string }[] = [];
     const limited = new Set(exhausted);
+    const toLookUp: string[] = [];
     let throttledMs: number | null = null;
     const holdBack = (ms: number) => {
       throttledMs = throttledMs === null ? ms : Math.min(throttledMs, ms);
     };
     for (const lead of candidates) {
+      if (lookupFirst && lead.lookup_status === null) {
+        toLookUp.push(lead.id);
+        continue;
+      }
       const carrier = lead.normalized_carrier;
       const left = carrier ? remaining.get(carrier) : undefined;
       if (left !== undefined && left <= 0) {
@@ -172,6 +183,7 @@ export async function claimBatch(ctx: AppContext, campaign: CampaignRow, pair: Z
       holdBack(sourceBucket ? waitFor(sourceBucket.tokens, 1, sourceBucket.rate) : Math.min(...waits));
     }
     await saveBuckets(trx, buckets.values());
+    await markForLookup(trx, campaign.id, toLookUp);
     if (taken.length === 0) return { messages: [], throttledMs, limitedCarriers: [...limited], candidates: candidates.length };
 
     if (limits.size > 0) {
@@ -184,16 +196,18 @@ export async function claimBatch(ctx: AppContext, campaign: CampaignRow, pair: Z
 
     // A message's `attempts` is which attempt of its lead it is.
     const rows = taken.map((t) => ({ id: t.id, workspace_id: t.lead.workspace_id, lead_id: t.lead.id, sender: t.from, recipient: t.lead.phone, body: t.body, attempts: t.lead.attempts + 1 }));
-    const messages = await sql<MessageRow>`
-      INSERT INTO messages (id, workspace_id, lead_id, direction, kind, sender, recipient, body, status, provider, created, updated, attempts)
-      SELECT x.id, x.workspace_id, x.lead_id, 'OUTBOUND', 'BROADCAST', x.sender, x.recipient, x.body, 'SENDING', ${source.provider}, ${now}, ${now}, x.attempts
-      FROM json_to_recordset(${JSON.stringify(rows)}::json) AS x(id text, workspace_id int, lead_id text, sender text, recipient text, body text, attempts int)
-      RETURNING *`.execute(trx);
+    // The messages exist only here until their outcome is recorded (recordOutcomes writes each row
+    // once, with its outcome); the lead's SENDING state and `broadcast_message_id` are what the
+    // claim makes durable before the provider is called.
+    const messages: MessageRow[] = rows.map((r) => ({
+      ...r, direction: 'OUTBOUND', kind: 'BROADCAST', status: 'SENDING', status_message: null, provider: source.provider,
+      provider_message_id: null, created: now, updated: now,
+    }));
     await sql`UPDATE leads l SET status = 'SENDING', claimed_at = ${now}, broadcast_message_id = x.id, from_number = x.sender,
         attempts = l.attempts + 1, retry_after = NULL
       FROM json_to_recordset(${JSON.stringify(rows)}::json) AS x(id bpchar, lead_id bpchar, sender text)
       WHERE l.id = x.lead_id`.execute(trx);
-    return { messages: messages.rows, throttledMs, limitedCarriers: [...limited], candidates: candidates.length };
+    return { messages, throttledMs, limitedCarriers: [...limited], candidates: candidates.length };
   });
 }
 

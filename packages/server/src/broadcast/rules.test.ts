@@ -6,14 +6,14 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestEngage, type TestEngage } from '../../test/harness.ts';
+import { eventually, startTestEngage, type TestEngage } from '../../test/harness.ts';
 import type { AppContext } from '../context.ts';
 import { queueReply } from '../conversations/outbound.ts';
 import { sendMessageTask } from '../conversations/send-message.task.ts';
 import { ProviderRegistry } from '../providers/registry.ts';
 import type { SendRequest, SendResult, SmsProvider } from '../providers/types.ts';
 import { senderFor } from './claim.ts';
-import { broadcastTick } from './sender.ts';
+import { broadcastTick, startBroadcastSender } from './sender.ts';
 import { affords, bucketCapacity, refill, waitFor } from './throttle.ts';
 
 let engage: TestEngage;
@@ -229,6 +229,9 @@ describe('provider errors', () => {
     expect(await broadcastTick(ctx)).toBe(1);
     expect(await leadRow(c.leads[0]!)).toMatchObject({ status: 'QUEUED', attempts: 3 });
     expect(p.sent.map((s) => s.to)).toEqual(['+12125550951', '+12125550951', '+12125550951']);
+    // Each call carries the end of the lead's window (21:00 in New York) for the provider's
+    // validity period (Twilio's ValidityPeriod): a text still queued then is dropped, not sent at night.
+    expect(p.sent[0]!.validUntil).toEqual(new Date('2026-11-25T02:00:00.000Z'));
     // Each attempt was its own message; only the last was accepted.
     const msgs = await engage.ctx.db.selectFrom('messages').select(['status', 'attempts']).where('lead_id', '=', c.leads[0]!).orderBy('id').execute();
     expect(msgs).toEqual([{ status: 'FAILED', attempts: 1 }, { status: 'FAILED', attempts: 2 }, { status: 'QUEUED', attempts: 3 }]);
@@ -306,5 +309,34 @@ describe('replies (send-message task)', () => {
       .toEqual({ status: 'QUEUED', attempts: 2, provider_message_id: 'SMreply3' });
     await task({ messageId: reply.id }, helpers); // a duplicate job does nothing
     expect(p.sent.filter((s) => s.body === 'An answer')).toHaveLength(2);
+  });
+});
+
+describe('a slow provider', () => {
+  it('does not hold back another campaign: its lanes keep sending while the slow one waits', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const slow = new ScriptedProvider(() => ({ ok: true, providerMessageId: 'never' }));
+    const stuck: SmsProvider = { name: 'stuck', idempotentSend: false, send: async (req) => { await gate; return slow.send(req); } };
+    const stuckSrc = await source({ provider: 'stuck', numbers: ['+12025550995'] });
+    const stuckCampaign = await campaign({ sourceId: stuckSrc, leads: [{ phone: '+12125550995', zip: '10001' }] });
+    await engage.api('PATCH', '/api/public/engage/workspace', { quietHoursPolicy: 'NONE' });
+    const ctx: AppContext = { ...engage.ctx, providers: new ProviderRegistry([stuck, engage.ctx.providers.get('simulator')]) };
+    const sender = startBroadcastSender(ctx, engage.config.databaseUrl!);
+    try {
+      // First the slow provider holds a lane (its lead is claimed, the call does not return)…
+      await eventually(async () => ((await leadRow(stuckCampaign.leads[0]!)).status === 'SENDING' ? true : undefined), 15_000, 'the stuck send');
+      // …then another campaign starts, and is sent all the same.
+      const fastSrc = await source({ numbers: ['+12025550996'] });
+      const fast = await campaign({ sourceId: fastSrc, leads: [1, 2, 3].map((i) => ({ phone: `+1212555099${5 + i}`, zip: '10001' })) });
+      await engage.ctx.db.updateTable('campaigns').set({ campaign_status: 'ACTIVE' }).where('id', '=', stuckCampaign.id).execute();
+      await eventually(async () => ((await Promise.all(fast.leads.map(leadRow))).every((l) => l.status === 'QUEUED') ? true : undefined), 15_000, 'the fast campaign to be sent');
+      expect((await leadRow(stuckCampaign.leads[0]!)).status).toBe('SENDING');
+    } finally {
+      release();
+      await sender.stop();
+      await engage.api('PATCH', '/api/public/engage/workspace', { quietHoursPolicy: 'US_TCPA' });
+    }
+    expect((await leadRow(stuckCampaign.leads[0]!)).status).toBe('QUEUED');
   });
 });

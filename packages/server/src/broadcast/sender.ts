@@ -11,11 +11,13 @@
  */
 import pg from 'pg';
 import { sql } from 'kysely';
-import { campaignSchedule, type CampaignRow } from '../campaigns/service.ts';
+import { campaignMessages, campaignSchedule, type CampaignRow } from '../campaigns/service.ts';
+import { renderTemplate } from '../core/template.ts';
+import type { LeadRow } from '../leads/view.ts';
 import type { AppContext } from '../context.ts';
-import { nextSendTime, type QuietHoursPolicy } from '../core/quiet-hours.ts';
+import { currentWindowEnd, nextSendTime, type QuietHoursPolicy } from '../core/quiet-hours.ts';
 import { ALWAYS_SCHEDULE, localTime, nextScheduleStart } from '../core/schedule.ts';
-import { callProviderFor, classifySend, crashNow, dispatchMessage, recordFailed, recordOutcomes, type MessageRow, type SendOutcome } from '../conversations/outbound.ts';
+import { callProviderFor, classifySend, crashNow, recordOutcomes, type MessageRow, type SendOutcome } from '../conversations/outbound.ts';
 import { claimBatch, closeSuppressedLeads, pendingPairs, type ClaimResult, type ZonePair } from './claim.ts';
 
 export { UNKNOWN_ZONE_STAND_INS } from '../core/quiet-hours.ts';
@@ -27,18 +29,26 @@ const PLAN_MS = 1000;
  * Sends in flight when a process died (claimed, provider answer not recorded) are settled here,
  * once their lease ran out. With an idempotent provider the send is repeated under the same
  * reference (the provider texts once); otherwise it is marked UNKNOWN for the operator: never a
- * second text.
+ * second text. Broadcasts are found by their leads (SENDING since `claimed_at`), replies by their
+ * message rows.
  */
 export async function recoverInterruptedSends(ctx: AppContext): Promise<number> {
   const cutoff = new Date(ctx.now().getTime() - ctx.config.sendLeaseMs);
-  // Taking the rows (by refreshing `updated`) leases them to this process.
-  const rows = await sql<MessageRow>`
+  // Taking the rows (by refreshing the lease's timestamp) leases them to this process.
+  const replies = await sql<MessageRow>`
     UPDATE messages SET updated = ${ctx.now()}
     WHERE id IN (SELECT id FROM messages WHERE status = 'SENDING' AND direction = 'OUTBOUND' AND updated < ${cutoff}
                  ORDER BY id LIMIT 200 FOR UPDATE SKIP LOCKED)
     RETURNING *`.execute(ctx.db);
+  const leads = await sql<LeadRow>`
+    UPDATE leads SET claimed_at = ${ctx.now()}
+    WHERE id IN (SELECT id FROM leads WHERE status = 'SENDING' AND claimed_at < ${cutoff}
+                 ORDER BY claimed_at LIMIT 200 FOR UPDATE SKIP LOCKED)
+    RETURNING *`.execute(ctx.db);
+  const broadcasts = await interruptedBroadcasts(ctx, leads.rows);
   const repeat: MessageRow[] = [];
-  for (const msg of rows.rows) {
+  const unknown: MessageRow[] = [];
+  for (const msg of [...replies.rows.filter((m) => m.kind !== 'BROADCAST' || !broadcasts.some((b) => b.id === m.id)), ...broadcasts]) {
     let idempotent = false;
     try {
       idempotent = ctx.providers.get(msg.provider ?? 'simulator').idempotentSend;
@@ -47,19 +57,53 @@ export async function recoverInterruptedSends(ctx: AppContext): Promise<number> 
       // the message is settled as UNKNOWN rather than wedging every later recovery pass.
       ctx.log.error({ err, messageId: msg.id, provider: msg.provider }, 'interrupted send of an unknown provider');
     }
-    if (idempotent) repeat.push(msg);
-    else {
-      ctx.log.warn({ messageId: msg.id }, 'interrupted send marked UNKNOWN: the provider cannot tell whether it went out');
-      await recordFailed(ctx, msg, 'INTERRUPTED: the sending process stopped before the provider answered; not retried to avoid a second text', 'UNKNOWN');
-    }
+    (idempotent ? repeat : unknown).push(msg);
   }
-  if (repeat.length > 0) ctx.log.warn({ count: repeat.length }, 'repeating interrupted sends under their original references');
-  await Promise.all(repeat.map((msg) => dispatchMessage(ctx, msg)));
-  return rows.rows.length;
+  if (unknown.length > 0) {
+    ctx.log.warn({ count: unknown.length }, 'interrupted sends marked UNKNOWN: the provider cannot tell whether they went out');
+    const statusMessage = 'INTERRUPTED: the sending process stopped before the provider answered; not retried to avoid a second text';
+    await recordOutcomes(ctx, unknown.map((msg) => ({ msg, outcome: { kind: 'unknown', statusMessage } })));
+  }
+  if (repeat.length > 0) {
+    ctx.log.warn({ count: repeat.length }, 'repeating interrupted sends under their original references');
+    await sendBatch(ctx, repeat);
+  }
+  return replies.rows.length + leads.rows.length;
+}
+
+/** The broadcast messages of interrupted leads, as their claim made them (same id, number and text). */
+async function interruptedBroadcasts(ctx: AppContext, leads: LeadRow[]): Promise<MessageRow[]> {
+  if (leads.length === 0) return [];
+  const campaigns = new Map<string, CampaignRow>();
+  for (const id of new Set(leads.map((l) => l.campaign_id))) {
+    const c = await ctx.db.selectFrom('campaigns').selectAll().where('id', '=', id).executeTakeFirst();
+    if (c) campaigns.set(id, c);
+  }
+  const numbers = [...new Set(leads.map((l) => l.from_number).filter((n): n is string => n !== null))];
+  const providers = new Map(
+    numbers.length === 0 ? [] : (await ctx.db.selectFrom('sender_numbers').innerJoin('sender_sources', 'sender_sources.id', 'sender_numbers.sender_source_id')
+      .select(['sender_numbers.phone', 'sender_sources.provider']).where('sender_numbers.phone', 'in', numbers).execute()).map((r) => [r.phone, r.provider]),
+  );
+  // An older version wrote the message row at claim time: keep what it holds.
+  const stored = new Map((await ctx.db.selectFrom('messages').selectAll().where('id', 'in', leads.map((l) => l.broadcast_message_id ?? '')).execute()).map((m) => [m.id, m]));
+  const now = ctx.now();
+  return leads.map((l): MessageRow => {
+    const id = l.broadcast_message_id ?? '';
+    const old = stored.get(id);
+    if (old) return old;
+    const campaign = campaigns.get(l.campaign_id);
+    return {
+      id, workspace_id: l.workspace_id, lead_id: l.id, direction: 'OUTBOUND', kind: 'BROADCAST', sender: l.from_number ?? '', recipient: l.phone,
+      body: campaign ? renderTemplate(campaignMessages(campaign).outgoingMessage, l.lead_data as Record<string, unknown>) : '',
+      status: 'SENDING', status_message: null, provider: (l.from_number && providers.get(l.from_number)) || 'unresolved', provider_message_id: null,
+      created: l.claimed_at ?? now, updated: now, attempts: l.attempts,
+    };
+  });
 }
 
 interface CampaignPlan {
   campaign: CampaignRow;
+  policy: QuietHoursPolicy;
   open: ZonePair[];
   cursor: number;
   /** Pairs that came back empty since the last refresh. */
@@ -165,7 +209,7 @@ export class Planner {
       } else if (before && before.claimed > 0) {
         await setSendingStatus(ctx, c, 'SENDING', 'Sending to eligible leads.', null);
       }
-      plans.push({ campaign: c, open, cursor: before?.cursor ?? 0, drained: new Set(), blockedUntil: before?.blockedUntil ?? 0, throttled: false, limitedCarriers: new Set(), claimed: 0 });
+      plans.push({ campaign: c, policy: quiet_hours_policy as QuietHoursPolicy, open, cursor: before?.cursor ?? 0, drained: new Set(), blockedUntil: before?.blockedUntil ?? 0, throttled: false, limitedCarriers: new Set(), claimed: 0 });
     }
     this.plans = plans;
   }
@@ -229,11 +273,11 @@ async function setSendingStatus(ctx: AppContext, c: CampaignRow, status: string,
 }
 
 /** Sends a claimed batch concurrently and records every outcome in one transaction. */
-export async function sendBatch(ctx: AppContext, messages: MessageRow[]): Promise<SendOutcome[]> {
+export async function sendBatch(ctx: AppContext, messages: MessageRow[], validUntil: Date | null = null): Promise<SendOutcome[]> {
   const now = () => ctx.now();
   const outcomes = await Promise.all(
     messages.map(async (msg) => {
-      const { result, idempotent } = await callProviderFor(ctx, msg);
+      const { result, idempotent } = await callProviderFor(ctx, msg, validUntil);
       return classifySend(result, { attempt: Math.max(1, msg.attempts), maxAttempts: ctx.config.sendMaxAttempts, idempotent, now: now(), retryBaseMs: ctx.config.sendRetryBaseMs });
     }),
   );
@@ -251,7 +295,10 @@ async function laneStep(ctx: AppContext, planner: Planner): Promise<number | nul
   await planner.report(work, r, limit);
   if (r.messages.length === 0) return 0;
   if (ctx.config.crashPoint === 'after-claim') crashNow(ctx, 'after-claim');
-  await sendBatch(ctx, r.messages);
+  // The batch is one (zone, state) pair: one window, whose end bounds how long the provider may
+  // keep the messages queued (Twilio's ValidityPeriod), so none lands after quiet hours begin.
+  const validUntil = currentWindowEnd({ schedule: campaignSchedule(work.plan.campaign), policy: work.plan.policy, timeZone: work.pair.tz || null, state: work.pair.st || null, now: ctx.now() });
+  await sendBatch(ctx, r.messages, validUntil);
   return r.messages.length;
 }
 

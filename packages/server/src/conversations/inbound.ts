@@ -26,6 +26,13 @@ export interface InboundMessage {
   to: string;
   text: string;
   receivedAt: Date;
+  /** MMS media, in the provider's order: kept as URL and content type (never downloaded). Optional; default none. */
+  media?: InboundMedia[];
+}
+
+export interface InboundMedia {
+  url: string;
+  contentType: string | null;
 }
 
 export type InboundOutcome =
@@ -67,6 +74,9 @@ export async function receiveInbound(ctx: AppContext, m: InboundMessage): Promis
       .returning('id')
       .executeTakeFirst();
     if (!stored) return { kind: 'duplicate' } as const;
+    if (m.media && m.media.length > 0) {
+      await trx.insertInto('message_media').values(m.media.map((x, position) => ({ message_id: id, position, url: x.url, content_type: x.contentType }))).execute();
+    }
 
     const lead = await matchLead(trx, m.from, m.to);
     const keyword = classifyKeyword(m.text);

@@ -117,12 +117,12 @@ export function classifySend(
 }
 
 /** Calls the message's provider; never throws (an adapter's exception is a fatal PROVIDER_ERROR). */
-export async function callProviderFor(ctx: AppContext, msg: MessageRow): Promise<{ result: SendResult; idempotent: boolean }> {
+export async function callProviderFor(ctx: AppContext, msg: MessageRow, validUntil: Date | null = null): Promise<{ result: SendResult; idempotent: boolean }> {
   let idempotent = false;
   try {
     const provider = ctx.providers.get(msg.provider ?? 'simulator');
     idempotent = provider.idempotentSend;
-    const result = await provider.send({ reference: msg.id, from: msg.sender, to: msg.recipient, body: msg.body });
+    const result = await provider.send({ reference: msg.id, from: msg.sender, to: msg.recipient, body: msg.body, ...(validUntil ? { validUntil } : {}) });
     if (ctx.config.crashPoint === 'after-provider-send') crashNow(ctx, 'after-provider-send');
     return { result, idempotent };
   } catch (err) {
@@ -139,57 +139,70 @@ export async function dispatchMessage(ctx: AppContext, msg: MessageRow, attempt 
 }
 
 /**
- * Records provider outcomes, in one transaction for a whole batch. A broadcast message's lead
- * follows it: QUEUED with `sent`; back to PENDING with `retry_after`; FAILED / UNKNOWN with the
- * reason. A reply to retry goes back to PENDING with a new send job at `retryAt`.
+ * Records provider outcomes, in one transaction for a whole batch. A broadcast's message row is
+ * written here, with its outcome (the claim only marked the lead SENDING, with the message's id as
+ * `broadcast_message_id`): one insert per message instead of an insert and an update. A reply's
+ * row exists from `queueReply` and is updated. A broadcast message's lead follows it: QUEUED with
+ * `sent`; back to PENDING with `retry_after`; FAILED / UNKNOWN with the reason. A reply to retry
+ * goes back to PENDING with a new send job at `retryAt`. `in-doubt` records nothing: the lease
+ * recovery repeats the send under the same reference.
  */
 export async function recordOutcomes(ctx: AppContext, items: { msg: MessageRow; outcome: SendOutcome }[]): Promise<void> {
   const now = ctx.now();
-  const accepted: { id: string; lead: string | null; pid: string; broadcast: boolean }[] = [];
-  const ended: { id: string; lead: string | null; status: string; why: string; broadcast: boolean }[] = [];
-  const retried: MessageRow[] = [];
-  const retriedAt: string[] = [];
-  const suppress: MessageRow[] = [];
+  type Settled = { msg: MessageRow; status: string; why: string | null; pid: string | null; retryAt: string | null };
+  const settled: Settled[] = [];
+  const suppress: Settled[] = [];
   for (const { msg, outcome } of items) {
     const broadcast = msg.kind === 'BROADCAST';
-    if (outcome.kind === 'accepted') accepted.push({ id: msg.id, lead: msg.lead_id, pid: outcome.providerMessageId, broadcast });
-    else if (outcome.kind === 'failed' || outcome.kind === 'unknown') {
-      ended.push({ id: msg.id, lead: msg.lead_id, status: outcome.kind === 'failed' ? 'FAILED' : 'UNKNOWN', why: outcome.statusMessage, broadcast });
-      if (outcome.kind === 'failed' && outcome.suppress && msg.workspace_id !== null) suppress.push(msg);
-    } else if (outcome.kind === 'retry') {
-      retried.push(msg);
-      retriedAt.push(outcome.retryAt.toISOString());
-      ended.push({ id: msg.id, lead: msg.lead_id, status: broadcast ? 'FAILED' : 'PENDING', why: outcome.statusMessage, broadcast: false });
-    }
+    let s: Settled | null = null;
+    if (outcome.kind === 'accepted') s = { msg, status: 'QUEUED', why: null, pid: outcome.providerMessageId, retryAt: null };
+    else if (outcome.kind === 'failed' || outcome.kind === 'unknown') s = { msg, status: outcome.kind === 'failed' ? 'FAILED' : 'UNKNOWN', why: outcome.statusMessage, pid: null, retryAt: null };
+    // A broadcast attempt that will be retried stays as a FAILED message; the retry is a new one.
+    else if (outcome.kind === 'retry') s = { msg, status: broadcast ? 'FAILED' : 'PENDING', why: outcome.statusMessage, pid: null, retryAt: outcome.retryAt.toISOString() };
+    if (!s) continue;
+    settled.push(s);
+    if (outcome.kind === 'failed' && outcome.suppress && msg.workspace_id !== null) suppress.push(s);
   }
-  if (accepted.length === 0 && ended.length === 0) return;
+  if (settled.length === 0) return;
+  const broadcasts = settled.filter((x) => x.msg.kind === 'BROADCAST');
+  const replies = settled.filter((x) => x.msg.kind !== 'BROADCAST');
   await ctx.db.transaction().execute(async (trx) => {
-    if (accepted.length > 0) {
-      const v = JSON.stringify(accepted);
-      await sql`UPDATE messages m SET status = 'QUEUED', provider_message_id = v.pid, updated = ${now}
-        FROM json_to_recordset(${v}::json) AS v(id bpchar, pid text) WHERE m.id = v.id AND m.status = 'SENDING'`.execute(trx);
-      await sql`UPDATE leads l SET status = 'QUEUED', sent = ${now}, claimed_at = NULL
-        FROM json_to_recordset(${v}::json) AS v(lead bpchar, broadcast boolean) WHERE v.broadcast AND l.id = v.lead AND l.status = 'SENDING'`.execute(trx);
+    // This commit need not wait for the disk: if the database loses it in a crash, the leads are
+    // still SENDING from their claim (which was durable before the provider call), and the lease
+    // recovery settles them without a second text — repeated under the same reference or marked
+    // UNKNOWN. A provider opt-out, which must not be forgotten, keeps the durable commit.
+    if (suppress.length === 0) await sql`SET LOCAL synchronous_commit = off`.execute(trx);
+    if (broadcasts.length > 0) {
+      const rows = JSON.stringify(broadcasts.map(({ msg: m, status, why, pid }) => ({
+        id: m.id, workspace_id: m.workspace_id, lead_id: m.lead_id, sender: m.sender, recipient: m.recipient, body: m.body,
+        provider: m.provider, attempts: m.attempts, status, why, pid, created: m.created,
+      })));
+      // ON CONFLICT: a row a recovery already settled stays as it is; a SENDING row (written by an
+      // older version at claim time) takes the outcome.
+      await sql`INSERT INTO messages (id, workspace_id, lead_id, direction, kind, sender, recipient, body, status, status_message, provider, provider_message_id, created, updated, attempts)
+        SELECT x.id, x.workspace_id, x.lead_id, 'OUTBOUND', 'BROADCAST', x.sender, x.recipient, x.body, x.status, x.why, x.provider, x.pid, x.created, ${now}, x.attempts
+        FROM json_to_recordset(${rows}::json) AS x(id bpchar, workspace_id int, lead_id bpchar, sender text, recipient text, body text, provider text, attempts int, status text, why text, pid text, created timestamptz)
+        ON CONFLICT (id) DO UPDATE SET status = EXCLUDED.status, status_message = EXCLUDED.status_message, provider_message_id = EXCLUDED.provider_message_id, updated = EXCLUDED.updated
+        WHERE messages.status = 'SENDING'`.execute(trx);
+      const leads = JSON.stringify(broadcasts.filter((b) => b.msg.lead_id).map(({ msg: m, status, why, retryAt }) => ({ lead: m.lead_id, status, why, retry: retryAt })));
+      await sql`UPDATE leads l SET
+          status = CASE WHEN v.retry IS NOT NULL THEN 'PENDING' ELSE v.status END,
+          status_message = v.why,
+          sent = CASE WHEN v.status = 'QUEUED' THEN ${now}::timestamptz ELSE l.sent END,
+          result = CASE WHEN v.status IN ('FAILED', 'UNKNOWN') AND v.retry IS NULL THEN ${now}::timestamptz ELSE l.result END,
+          retry_after = v.retry,
+          claimed_at = NULL
+        FROM json_to_recordset(${leads}::json) AS v(lead bpchar, status text, why text, retry timestamptz)
+        WHERE l.id = v.lead AND l.status = 'SENDING'`.execute(trx);
     }
-    if (ended.length > 0) {
-      const v = JSON.stringify(ended);
-      await sql`UPDATE messages m SET status = v.status, status_message = v.why, updated = ${now}
-        FROM json_to_recordset(${v}::json) AS v(id bpchar, status text, why text) WHERE m.id = v.id AND m.status = 'SENDING'`.execute(trx);
-      await sql`UPDATE leads l SET status = v.status, status_message = v.why, result = ${now}, claimed_at = NULL
-        FROM json_to_recordset(${v}::json) AS v(lead bpchar, status text, why text, broadcast boolean) WHERE v.broadcast AND l.id = v.lead AND l.status = 'SENDING'`.execute(trx);
+    if (replies.length > 0) {
+      const v = JSON.stringify(replies.map(({ msg: m, status, why, pid }) => ({ id: m.id, status, why, pid })));
+      await sql`UPDATE messages m SET status = v.status, status_message = v.why, provider_message_id = coalesce(v.pid, m.provider_message_id), updated = ${now}
+        FROM json_to_recordset(${v}::json) AS v(id bpchar, status text, why text, pid text) WHERE m.id = v.id AND m.status = 'SENDING'`.execute(trx);
+      for (const r of replies) if (r.retryAt) await addJob(trx, 'send-message', { messageId: r.msg.id }, { runAt: new Date(r.retryAt) });
     }
-    const leadRetries = retried.map((m, i) => ({ m, at: retriedAt[i]! })).filter((r) => r.m.kind === 'BROADCAST' && r.m.lead_id);
-    if (leadRetries.length > 0) {
-      const v = JSON.stringify(leadRetries.map((r) => ({ lead: r.m.lead_id, at: r.at, why: ended.find((e) => e.id === r.m.id)!.why })));
-      await sql`UPDATE leads l SET status = 'PENDING', retry_after = v.at, status_message = v.why, claimed_at = NULL
-        FROM json_to_recordset(${v}::json) AS v(lead bpchar, at timestamptz, why text) WHERE l.id = v.lead AND l.status = 'SENDING'`.execute(trx);
-    }
-    for (let i = 0; i < retried.length; i += 1) {
-      const m = retried[i]!;
-      if (m.kind !== 'BROADCAST') await addJob(trx, 'send-message', { messageId: m.id }, { runAt: new Date(retriedAt[i]!) });
-    }
-    for (const m of suppress) {
-      await addSuppression(trx, { workspaceId: m.workspace_id!, phone: m.recipient, kind: 'OPT_OUT', source: 'PROVIDER', detail: ended.find((e) => e.id === m.id)!.why, messageId: m.id });
+    for (const { msg: m, why } of suppress) {
+      await addSuppression(trx, { workspaceId: m.workspace_id!, phone: m.recipient, kind: 'OPT_OUT', source: 'PROVIDER', detail: why, messageId: m.id });
     }
   });
 }

@@ -10,6 +10,7 @@ import { conversationData, type ConversationData } from '../events/payload.ts';
 import type { LeadRow } from '../leads/view.ts';
 
 export interface MessageDelivery { status: string; statusMessage: string | null }
+export interface MessageMedia { url: string; contentType: string | null }
 export interface WidgetSuppression { kind: 'OPT_OUT' | 'DNC'; since: string; source: string }
 export interface WidgetState {
   data: ConversationData;
@@ -17,6 +18,12 @@ export interface WidgetState {
   delivery: Record<string, MessageDelivery>;
   /** Why the lead must not be texted, or null. Opt-out wins over do-not-contact. */
   suppression: WidgetSuppression | null;
+  /**
+   * Per message id, the media of an inbound MMS (URL and content type, as the provider sent them;
+   * Engage does not download them). Only messages with media appear. Beside `data` because the
+   * contract's message has no media field.
+   */
+  media: Record<string, MessageMedia[]>;
 }
 
 /** OpenAPI description of the state (the same object the event stream sends as `state`). */
@@ -27,10 +34,13 @@ export const WidgetStateSchema = Type.Object({
     Type.Object({ kind: Type.Union([Type.Literal('OPT_OUT'), Type.Literal('DNC')]), since: Type.String(), source: Type.String() }),
     Type.Null(),
   ]),
+  media: Type.Record(Type.String(), Type.Array(Type.Object({ url: Type.String(), contentType: Type.Union([Type.String(), Type.Null()]) })), {
+    description: 'Per message id, the media of an inbound MMS (URL and content type; never downloaded by Engage). Untrusted: links only.',
+  }),
 });
 
 export async function widgetState(ctx: AppContext, lead: LeadRow): Promise<WidgetState> {
-  const [data, statuses, suppressions] = await Promise.all([
+  const [data, statuses, suppressions, media] = await Promise.all([
     conversationData(ctx.db, lead),
     ctx.db.selectFrom('messages').select(['id', 'status', 'status_message']).where('lead_id', '=', lead.id).execute(),
     ctx.db
@@ -39,11 +49,22 @@ export async function widgetState(ctx: AppContext, lead: LeadRow): Promise<Widge
       .where('workspace_id', '=', lead.workspace_id)
       .where('phone', '=', lead.phone)
       .execute(),
+    ctx.db
+      .selectFrom('message_media')
+      .innerJoin('messages', 'messages.id', 'message_media.message_id')
+      .select(['message_media.message_id', 'message_media.url', 'message_media.content_type'])
+      .where('messages.lead_id', '=', lead.id)
+      .orderBy('message_media.message_id')
+      .orderBy('message_media.position')
+      .execute(),
   ]);
+  const byMessage: Record<string, MessageMedia[]> = {};
+  for (const m of media) (byMessage[m.message_id] ??= []).push({ url: m.url, contentType: m.content_type });
   const s = suppressions.find((r) => r.kind === 'OPT_OUT') ?? suppressions[0] ?? null;
   return {
     data,
     delivery: Object.fromEntries(statuses.map((m) => [m.id, { status: m.status, statusMessage: m.status_message }])),
     suppression: s ? { kind: s.kind, since: iso(s.created), source: s.source } : null,
+    media: byMessage,
   };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { effectiveSchedule, nextCommonStart, nextSendTime, policyWindow, STATE_RULES, UNKNOWN_ZONE_STAND_INS } from './quiet-hours.ts';
+import { currentWindowEnd, effectiveSchedule, nextCommonStart, nextSendTime, policyWindow, STATE_RULES, UNKNOWN_ZONE_STAND_INS } from './quiet-hours.ts';
 import { ALWAYS_SCHEDULE, validateSchedule, WEEKDAYS, type Schedule } from './schedule.ts';
 
 const h = (hours: number, minutes = 0): number => hours * 60 + minutes;
@@ -82,5 +82,20 @@ describe('nextSendTime', () => {
     const nights = sched(Object.fromEntries(WEEKDAYS.map((d) => [d, [{ start: h(22), end: h(23) }]])));
     expect(nextSendTime({ schedule: nights, policy: 'US_TCPA', timeZone: NY, state: 'NY', now: nyLocal('2026-11-23', 12) })).toBeNull();
     expect(nextCommonStart(nights, [NY], nyLocal('2026-11-23', 12))).toEqual(nyLocal('2026-11-23', 22));
+  });
+});
+
+describe('currentWindowEnd', () => {
+  it('is when the open window closes: the policy, the schedule or the earliest stand-in zone', () => {
+    const base = { schedule: ALWAYS_SCHEDULE, policy: 'US_TCPA' as const, timeZone: NY, state: 'NY' };
+    expect(currentWindowEnd({ ...base, now: nyLocal('2026-11-23', 12) })).toEqual(nyLocal('2026-11-23', 21));
+    expect(currentWindowEnd({ ...base, state: 'FL', now: nyLocal('2026-11-23', 12) })).toEqual(nyLocal('2026-11-23', 20));
+    expect(currentWindowEnd({ ...base, now: nyLocal('2026-11-23', 22) })).toBeNull(); // closed now
+    const lunch = sched(Object.fromEntries(WEEKDAYS.map((d) => [d, [{ start: h(9), end: h(12) }, { start: h(13), end: h(17) }]])));
+    expect(currentWindowEnd({ ...base, schedule: lunch, now: nyLocal('2026-11-23', 10) })).toEqual(nyLocal('2026-11-23', 12));
+    // Unknown zone: 21:00 in New York comes first.
+    expect(currentWindowEnd({ ...base, timeZone: null, state: 'CA', now: at('2026-11-23T20:00:00Z') })).toEqual(nyLocal('2026-11-23', 21));
+    // No policy and an all-day schedule: never closes within the search window.
+    expect(currentWindowEnd({ ...base, policy: 'NONE', now: nyLocal('2026-11-23', 12) })).toBeNull();
   });
 });

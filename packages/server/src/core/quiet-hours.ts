@@ -154,3 +154,38 @@ export function nextSendTime(input: SendTimeInput): Date | null {
   const zones = input.timeZone === null ? UNKNOWN_ZONE_STAND_INS : [input.timeZone];
   return nextCommonStart(effective, zones, input.now);
 }
+
+/** The minutes of a day not covered by `ranges` (sorted, disjoint). */
+function complementRanges(ranges: TimeRange[]): TimeRange[] {
+  const out: TimeRange[] = [];
+  let at = 0;
+  for (const r of [...ranges].sort((a, b) => a.start - b.start)) {
+    if (r.start > at) out.push({ start: at, end: r.start });
+    at = Math.max(at, r.end);
+  }
+  if (at < 1440) out.push({ start: at, end: 1440 });
+  return out;
+}
+
+/**
+ * When the window that is open now closes: the first instant ≥ `now` at which the schedule and
+ * policy no longer allow sending (in every stand-in zone when the zone is unknown). Null when the
+ * window is not open now, or does not close within the search window. A provider that supports it
+ * drops a message still queued then (Twilio's ValidityPeriod), so a late text never lands at night.
+ */
+export function currentWindowEnd(input: SendTimeInput): Date | null {
+  const effective = effectiveSchedule(input.schedule ?? ANY_TIME, policyWindow(input.policy, input.state));
+  const closed: Schedule = {
+    ...(Object.fromEntries(WEEKDAYS.map((d) => [d, complementRanges(effective[d])])) as WeeklyWindow),
+    exceptions: effective.exceptions.map((e) => ({ date: e.date, ranges: complementRanges(e.ranges) })),
+  };
+  const zones = input.timeZone === null ? UNKNOWN_ZONE_STAND_INS : [input.timeZone];
+  let end: Date | null = null;
+  for (const zone of zones) {
+    const at = nextScheduleStart(closed, zone, input.now);
+    if (at === null) continue;
+    if (at.getTime() <= input.now.getTime()) return null; // closed now
+    if (end === null || at < end) end = at;
+  }
+  return end;
+}

@@ -139,6 +139,10 @@ export interface LeadsTable {
   conversation_key_version: ColumnType<number, number | undefined, number>;
   /** Broadcast attempts so far (retryable failures put the lead back to PENDING). */
   attempts: ColumnType<number, number | undefined, number>;
+  /** Twilio Lookup's line type (`mobile`, `landline`, `nonFixedVoip`…); null when not looked up (migration 009). */
+  line_type: ColumnType<string | null, string | null | undefined, string | null>;
+  /** null (no lookup needed or asked yet), PENDING, DONE or FAILED (migration 009). */
+  lookup_status: ColumnType<'PENDING' | 'DONE' | 'FAILED' | null, 'PENDING' | 'DONE' | 'FAILED' | null | undefined, 'PENDING' | 'DONE' | 'FAILED' | null>;
 }
 
 export interface MessagesTable {
@@ -221,7 +225,7 @@ export interface ProviderCredentialsTable {
   workspace_id: number;
   provider: 'twilio' | 'telnyx';
   name: string;
-  settings: Json<Record<string, string | null>>;
+  settings: Json<Record<string, string | boolean | null>>;
   secret_box: Buffer;
   secret_hints: Json<Record<string, string>>;
   created: Timestamp;
@@ -253,6 +257,10 @@ export interface ListImportsTable {
   created: Timestamp;
   started: NullableTimestamp;
   finished: NullableTimestamp;
+  /** 010: the loading worker's lease, renewed while it runs (leads/import/lease.ts); null = nobody holds it. */
+  heartbeat: NullableTimestamp;
+  /** 010: claims of this import by a worker (each loads the file from the start). */
+  attempts: ColumnType<number, number | undefined, number>;
 }
 
 /** A console user (007). `role`: owner > admin > agent. */
@@ -355,6 +363,14 @@ export interface AutomationFiringsTable {
   send_at: NullableTimestamp;
 }
 
+/** Media of an inbound MMS: URL and content type only, never downloaded (migration 009). */
+export interface MessageMediaTable {
+  message_id: string;
+  position: number;
+  url: string;
+  content_type: string | null;
+}
+
 export interface Database {
   organizations: OrganizationsTable;
   workspaces: WorkspacesTable;
@@ -384,4 +400,5 @@ export interface Database {
   conversation_assignments: ConversationAssignmentsTable;
   lead_automation_states: LeadAutomationStatesTable;
   automation_firings: AutomationFiringsTable;
+  message_media: MessageMediaTable;
 }

@@ -1,7 +1,7 @@
-import { createRequire } from 'node:module';
 import tzLookup from '@photostructure/tz-lookup';
 import { areaCodeInfo, type AreaCodeInfo } from '../core/area-codes.ts';
 import { areaCodeOf } from '../core/phone.ts';
+import { lookupZip } from './zip-places.ts';
 
 /**
  * Where a lead is and what time it is there, decided once at load time (SPEC §2 "Load")
@@ -24,18 +24,6 @@ export interface LeadLocation {
   lat: number | null;
   lon: number | null;
 }
-
-/** The shape of a `zipcodes` record; the package ships no types. */
-interface ZipRecord {
-  zip: string;
-  latitude: number;
-  longitude: number;
-  city: string;
-  state: string;
-  country: string;
-}
-
-const zipcodes = createRequire(import.meta.url)('zipcodes') as { lookup(zip: string): ZipRecord | undefined };
 
 /**
  * Canadian provinces by the first letter of the postal code. `zipcodes` has Canadian
@@ -84,7 +72,7 @@ function timeZoneAt(lat: number, lon: number): string | null {
 function placeOfZip(zip: string): Omit<LeadLocation, 'zip'> | null {
   const canadian = zip.length === 7;
   // zipcodes keys Canada by its forward sortation area, the first three characters.
-  const record = zipcodes.lookup(canadian ? zip.slice(0, 3) : zip);
+  const record = lookupZip(canadian ? zip.slice(0, 3) : zip);
   if (record === undefined) return null;
   const state = canadian ? provinceOf(zip) : record.state;
   // Military APO/FPO ZIPs carry 0,0 ("null island") instead of a location.

@@ -12,7 +12,7 @@ import type { AppContext } from '../context.ts';
 import { iso } from '../core/time.ts';
 import { ApiError, badRequest, notFound } from '../http/errors.ts';
 import { ErrorSchema } from '../http/schemas.ts';
-import { createCredential, deleteCredential, getCredentialView, listCredentials, type CredentialInput, type CredentialView } from './credentials.ts';
+import { createCredential, deleteCredential, getCredentialView, listCredentials, updateCredential, type CredentialInput, type CredentialView } from './credentials.ts';
 
 const tags = ['Provider credentials'];
 const security = [{ apiKey: [] }];
@@ -25,6 +25,9 @@ const CreateSchema = Type.Object(
     accountSid: Type.Optional(Type.String({ pattern: '^AC[0-9a-fA-F]{32}$', description: 'Twilio: the Account SID (AC…)' })),
     authToken: Type.Optional(Type.String({ minLength: 16, maxLength: 128, description: 'Twilio: the auth token (secret; stored encrypted, never returned)' })),
     messagingServiceSid: Type.Optional(Nullable(Type.String({ pattern: '^MG[0-9a-fA-F]{32}$', description: 'Twilio: optional Messaging Service SID (MG…)' }))),
+    lookupLineType: Type.Optional(Type.Boolean({
+      description: "Twilio: look up each lead's line type (Lookup v2 line_type_intelligence, billed by Twilio) before its broadcast; landlines and other non-SMS lines end FAILED unsent. Default false.",
+    })),
     apiKey: Type.Optional(Type.String({ minLength: 8, maxLength: 256, description: 'Telnyx: the API key (secret; stored encrypted, never returned)' })),
     publicKey: Type.Optional(Type.String({ minLength: 40, maxLength: 64, description: 'Telnyx: the account public key (base64) that verifies webhooks' })),
     messagingProfileId: Type.Optional(Nullable(Type.String({ format: 'uuid', description: 'Telnyx: optional messaging profile id' }))),
@@ -36,7 +39,7 @@ const CredentialSchema = Type.Object({
   id: Type.String(),
   provider: Type.String(),
   name: Type.String(),
-  settings: Type.Record(Type.String(), Nullable(Type.String())),
+  settings: Type.Record(Type.String(), Type.Union([Type.String(), Type.Boolean(), Type.Null()]), { description: 'Non-secret settings: account ids and switches (`lookupLineType`)' }),
   secretHints: Type.Record(Type.String(), Type.String()),
   providerKey: Type.String({ description: 'The `provider` of a sender source that sends through this credential' }),
   webhookUrls: Type.Record(Type.String(), Type.String(), { description: 'Paste these into the provider console' }),
@@ -46,7 +49,15 @@ const CredentialSchema = Type.Object({
 
 const out = (v: CredentialView) => ({ ...v, created: iso(v.created), updated: iso(v.updated) });
 
-const OTHER_FIELDS = { twilio: ['apiKey', 'publicKey', 'messagingProfileId'], telnyx: ['accountSid', 'authToken', 'messagingServiceSid'] } as const;
+const OTHER_FIELDS = { twilio: ['apiKey', 'publicKey', 'messagingProfileId'], telnyx: ['accountSid', 'authToken', 'messagingServiceSid', 'lookupLineType'] } as const;
+
+const UpdateSchema = Type.Object(
+  {
+    name: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+    lookupLineType: Type.Optional(Type.Boolean({ description: 'Twilio only: see the create request' })),
+  },
+  { additionalProperties: false },
+);
 
 /** The body as one provider's input; 400 naming the field when one is missing or belongs to the other provider. */
 function toInput(b: Static<typeof CreateSchema>): CredentialInput {
@@ -56,7 +67,7 @@ function toInput(b: Static<typeof CreateSchema>): CredentialInput {
   if (b.provider === 'twilio') {
     if (!b.accountSid) throw badRequest('accountSid', 'required for twilio');
     if (!b.authToken) throw badRequest('authToken', 'required for twilio');
-    return { provider: 'twilio', name, accountSid: b.accountSid, authToken: b.authToken, messagingServiceSid: b.messagingServiceSid ?? null };
+    return { provider: 'twilio', name, accountSid: b.accountSid, authToken: b.authToken, messagingServiceSid: b.messagingServiceSid ?? null, lookupLineType: b.lookupLineType ?? false };
   }
   if (!b.apiKey) throw badRequest('apiKey', 'required for telnyx');
   if (!b.publicKey) throw badRequest('publicKey', 'required for telnyx');
@@ -97,6 +108,27 @@ export function credentialRoutes(ctx: AppContext) {
       const v = await getCredentialView(ctx, who.workspaceId, req.params.id);
       if (!v) throw notFound('provider credential');
       return out(v);
+    });
+
+    app.patch<{ Params: { id: string }; Body: Static<typeof UpdateSchema> }>(`${base}/:id`, {
+      schema: {
+        tags, security, summary: "Rename a provider credential or switch its line type lookup",
+        description: 'Secrets and account ids cannot change: delete the credential and add it again. Needs an owner or admin.',
+        body: UpdateSchema, response: { 200: CredentialSchema, 400: ErrorSchema, 401: ErrorSchema, 403: ErrorSchema, 404: ErrorSchema, 409: ErrorSchema },
+      },
+    }, async (req) => {
+      const who = await authenticate(ctx, req);
+      requireManager(who);
+      const current = await getCredentialView(ctx, who.workspaceId, req.params.id);
+      if (!current) throw notFound('provider credential');
+      const name = req.body.name?.trim();
+      if (name === '') throw badRequest('name', 'must not be blank');
+      if (req.body.lookupLineType !== undefined && current.provider !== 'twilio') throw badRequest('lookupLineType', `not a ${current.provider} setting`);
+      const updated = await updateCredential(ctx, who.workspaceId, req.params.id, { ...(name ? { name } : {}), ...(req.body.lookupLineType !== undefined ? { lookupLineType: req.body.lookupLineType } : {}) });
+      if (updated === null) throw notFound('provider credential');
+      if (updated === 'conflict') throw new ApiError(409, 'CONFLICT', `name: this workspace already has a ${current.provider} credential named "${name}"`, 'name');
+      ctx.providers.forget(req.params.id);
+      return out(updated);
     });
 
     app.delete<{ Params: { id: string } }>(`${base}/:id`, {

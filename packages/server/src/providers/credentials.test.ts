@@ -99,7 +99,7 @@ describe('the credentials API', () => {
     expect(r.status).toBe(201);
     expect(r.body).toEqual({
       id: expect.any(String), provider: 'twilio', name: 'Main',
-      settings: { accountSid: 'AC8f3b2c1d4e5f60718293a4b5c6d7e8f9', messagingServiceSid: null },
+      settings: { accountSid: 'AC8f3b2c1d4e5f60718293a4b5c6d7e8f9', messagingServiceSid: null, lookupLineType: false },
       secretHints: { authToken: '…cd42' },
       providerKey: `twilio:${r.body.id}`,
       webhookUrls: {

@@ -20,6 +20,11 @@ export interface TwilioCredential {
   accountSid: string;
   /** When set, sends carry `MessagingServiceSid` (A2P 10DLC campaigns live on the service). */
   messagingServiceSid: string | null;
+  /**
+   * Look up each lead's line type (Twilio Lookup v2, line_type_intelligence; billed by Twilio)
+   * before its broadcast, and end landlines unsent. Default false.
+   */
+  lookupLineType: boolean;
   authToken: string;
 }
 
@@ -39,7 +44,7 @@ export type ProviderCredential = TwilioCredential | TelnyxCredential;
 
 /** What an operator sends to create a credential. */
 export type CredentialInput =
-  | { provider: 'twilio'; name: string; accountSid: string; authToken: string; messagingServiceSid?: string | null }
+  | { provider: 'twilio'; name: string; accountSid: string; authToken: string; messagingServiceSid?: string | null; lookupLineType?: boolean }
   | { provider: 'telnyx'; name: string; apiKey: string; publicKey: string; messagingProfileId?: string | null };
 
 /** Which fields of each kind are secret: sealed, never returned, never logged. */
@@ -110,7 +115,7 @@ export interface CredentialView {
   id: string;
   provider: ProviderKind;
   name: string;
-  settings: Record<string, string | null>;
+  settings: CredentialSettings;
   secretHints: Record<string, string>;
   providerKey: string;
   webhookUrls: Record<string, string>;
@@ -118,7 +123,10 @@ export interface CredentialView {
   updated: Date;
 }
 
-type Row = { id: string; workspace_id: number; provider: ProviderKind; name: string; settings: Record<string, string | null>; secret_hints: Record<string, string>; created: Date; updated: Date };
+/** A credential's non-secret settings: ids (strings) and switches (booleans). */
+export type CredentialSettings = Record<string, string | boolean | null>;
+
+type Row = { id: string; workspace_id: number; provider: ProviderKind; name: string; settings: CredentialSettings; secret_hints: Record<string, string>; created: Date; updated: Date };
 
 function view(publicUrl: string, r: Row): CredentialView {
   return {
@@ -127,9 +135,12 @@ function view(publicUrl: string, r: Row): CredentialView {
   };
 }
 
-function split(input: CredentialInput): { settings: Record<string, string | null>; secrets: Record<string, string> } {
+function split(input: CredentialInput): { settings: CredentialSettings; secrets: Record<string, string> } {
   if (input.provider === 'twilio') {
-    return { settings: { accountSid: input.accountSid, messagingServiceSid: input.messagingServiceSid ?? null }, secrets: { authToken: input.authToken } };
+    return {
+      settings: { accountSid: input.accountSid, messagingServiceSid: input.messagingServiceSid ?? null, lookupLineType: input.lookupLineType ?? false },
+      secrets: { authToken: input.authToken },
+    };
   }
   return { settings: { publicKey: input.publicKey, messagingProfileId: input.messagingProfileId ?? null }, secrets: { apiKey: input.apiKey } };
 }
@@ -197,7 +208,45 @@ export async function loadCredential(ctx: Pick<AppContext, 'db' | 'config' | 'lo
   const s = r.settings;
   const base = { id: r.id, workspaceId: r.workspace_id, name: r.name };
   if (r.provider === 'twilio') {
-    return { kind: 'twilio', ...base, accountSid: s.accountSid ?? '', messagingServiceSid: s.messagingServiceSid ?? null, authToken: secrets.authToken ?? '' };
+    return {
+      kind: 'twilio', ...base, accountSid: text(s.accountSid) ?? '', messagingServiceSid: text(s.messagingServiceSid),
+      lookupLineType: s.lookupLineType === true, authToken: secrets.authToken ?? '',
+    };
   }
-  return { kind: 'telnyx', ...base, publicKey: s.publicKey ?? '', messagingProfileId: s.messagingProfileId ?? null, apiKey: secrets.apiKey ?? '' };
+  return { kind: 'telnyx', ...base, publicKey: text(s.publicKey) ?? '', messagingProfileId: text(s.messagingProfileId), apiKey: secrets.apiKey ?? '' };
+}
+
+const text = (v: string | boolean | null | undefined): string | null => (typeof v === 'string' ? v : null);
+
+/** The settings an operator may change on an existing credential. */
+export interface CredentialChanges {
+  name?: string;
+  /** Twilio only. */
+  lookupLineType?: boolean;
+}
+
+/**
+ * Changes a credential's name or switches; secrets and account ids cannot change (delete and
+ * re-add). Null when there is no such credential; 'conflict' when the new name is taken.
+ */
+export async function updateCredential(ctx: AppContext, workspaceId: number, id: string, changes: CredentialChanges): Promise<CredentialView | null | 'conflict'> {
+  if (!isUuid(id)) return null;
+  return ctx.db.transaction().execute(async (trx) => {
+    const r = await trx.selectFrom('provider_credentials').select(COLUMNS).where('workspace_id', '=', workspaceId).where('id', '=', id).forUpdate().executeTakeFirst();
+    if (!r) return null;
+    const settings = { ...(r.settings as CredentialSettings) };
+    if (changes.lookupLineType !== undefined) settings.lookupLineType = changes.lookupLineType;
+    const name = changes.name ?? r.name;
+    if (name !== r.name) {
+      const taken = await trx.selectFrom('provider_credentials').select('id').where('workspace_id', '=', workspaceId).where('provider', '=', r.provider).where('name', '=', name).executeTakeFirst();
+      if (taken) return 'conflict' as const;
+    }
+    const row = await trx
+      .updateTable('provider_credentials')
+      .set({ name, settings: JSON.stringify(settings), updated: ctx.now() })
+      .where('id', '=', id)
+      .returning(COLUMNS)
+      .executeTakeFirstOrThrow();
+    return view(ctx.config.publicUrl, row as Row);
+  });
 }

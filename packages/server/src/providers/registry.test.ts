@@ -30,7 +30,7 @@ function setup(creds: Record<string, ProviderCredential | null>) {
   });
   return { registry, loads, created, tick: (ms: number) => (clock += ms) };
 }
-const twilioCred = (token: string): ProviderCredential => ({ kind: 'twilio', id: ID, workspaceId: 1, name: 'n', accountSid: 'AC1', messagingServiceSid: null, authToken: token });
+const twilioCred = (token: string): ProviderCredential => ({ kind: 'twilio', id: ID, workspaceId: 1, name: 'n', accountSid: 'AC1', messagingServiceSid: null, lookupLineType: false, authToken: token });
 
 describe('ProviderRegistry', () => {
   it('keeps built-in providers as they are', async () => {

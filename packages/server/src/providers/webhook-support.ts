@@ -61,3 +61,17 @@ export function rawBody(req: FastifyRequest): string {
 export function mediaType(req: FastifyRequest): string {
   return (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
 }
+
+/** Longest media URL kept, characters. */
+const MEDIA_URL_MAX = 2048;
+
+/**
+ * The media of an inbound MMS that Engage keeps: http(s) URLs of sane length, with a content type
+ * when it looks like one. Anything else (a `javascript:` URL, a huge string) is dropped: these
+ * come from the network and are shown to agents.
+ */
+export function keptMedia(media: readonly { url: string; contentType: string | null }[]): { url: string; contentType: string | null }[] {
+  return media
+    .filter((m) => m.url.length <= MEDIA_URL_MAX && /^https?:\/\//i.test(m.url) && URL.canParse(m.url))
+    .map((m) => ({ url: m.url, contentType: m.contentType && /^[\w.+-]+\/[\w.+-]+$/.test(m.contentType) && m.contentType.length <= 127 ? m.contentType.toLowerCase() : null }));
+}

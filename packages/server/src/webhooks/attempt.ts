@@ -54,6 +54,9 @@ export function retryDelay(schedule: number[], attempts: number, retryAfterMs: n
   return Math.round(Math.max(base, Math.min(retryAfterMs ?? 0, 86_400_000)));
 }
 
+/** Attempts in flight from this process, per receiver URL. */
+const inFlightByUrl = new Map<string, number>();
+
 export async function attemptDelivery(
   ctx: AppContext,
   d: DeliveryRow,
@@ -68,6 +71,12 @@ export async function attemptDelivery(
       await ctx.db.updateTable('webhook_deliveries').set({ status: 'FAILED', last_error: `endpoint disabled: ${disabled.reason ?? ''}`.slice(0, 500), finished: ctx.now() }).where('id', '=', d.id).execute();
       return { kind: 'failed' };
     }
+  }
+  // However healthy it looked so far, one receiver never holds more than a few of this process's
+  // delivery slots: a receiver that has just become slow (no failure recorded yet) would
+  // otherwise take them all and delay everyone else's webhooks until its attempts time out.
+  if ((inFlightByUrl.get(d.url) ?? 0) >= ctx.config.webhookEndpointConcurrency) return { kind: 'busy', at: new Date(ctx.now().getTime() + 500) };
+  if (ref) {
     const slot = await acquireAttemptSlot(ctx, ref, ctx.config.webhookTimeoutMs + 1000);
     if (!slot.ok) return { kind: 'busy', at: slot.at };
     leased = slot.leased;
@@ -87,7 +96,15 @@ export async function attemptDelivery(
     'x-event-type': d.event_type,
     'x-event-origin': ctx.config.publicUrl,
   };
-  const attempt = await postWebhook(d.url, body, headers, { dispatcher: opts.dispatcher, timeoutMs: ctx.config.webhookTimeoutMs, allowPrivate: ctx.config.allowPrivateWebhooks });
+  inFlightByUrl.set(d.url, (inFlightByUrl.get(d.url) ?? 0) + 1);
+  let attempt: Awaited<ReturnType<typeof postWebhook>>;
+  try {
+    attempt = await postWebhook(d.url, body, headers, { dispatcher: opts.dispatcher, timeoutMs: ctx.config.webhookTimeoutMs, allowPrivate: ctx.config.allowPrivateWebhooks });
+  } finally {
+    const left = (inFlightByUrl.get(d.url) ?? 1) - 1;
+    if (left > 0) inFlightByUrl.set(d.url, left);
+    else inFlightByUrl.delete(d.url);
+  }
   const attempts = d.attempts + 1;
   const after = ctx.now();
   await ctx.db

@@ -16,6 +16,16 @@ export interface ThreadMessage {
   /** Outbound delivery status (QUEUED, SENT, DELIVERED, UNDELIVERED, FAILED…). */
   status?: string;
   statusMessage?: string | null;
+  /** Media of an inbound MMS (URL and content type), shown as links; never loaded inline. */
+  media?: { url: string; contentType: string | null }[];
+}
+
+/** Only http(s) links are shown: a media URL comes from the network. */
+const safeMedia = (media: ThreadMessage['media']) => (media ?? []).filter((x) => /^https?:\/\//i.test(x.url));
+
+function mediaLabel(contentType: string | null): string {
+  const kind = contentType?.split('/')[0];
+  return kind === 'image' ? 'Picture' : kind === 'video' ? 'Video' : kind === 'audio' ? 'Audio' : 'Attachment';
 }
 
 export interface ThreadProps {
@@ -40,6 +50,9 @@ export function Thread({ messages, leadLabel, emptyText = 'No messages yet.' }: 
         const ours = m.direction === 'OUTBOUND';
         const failed = ours && isFailedStatus(m.status);
         const who = ours ? 'You' : leadLabel;
+        const media = safeMedia(m.media);
+        // A picture without text carries its URLs as its text (the contract's fallback): links suffice.
+        const text = media.length > 0 && m.message === media.map((x) => x.url).join('\n') ? '' : m.message;
         return (
           <Fragment key={m.id}>
             {(!prev || !sameDay(prev.timestamp, m.timestamp)) && (
@@ -49,7 +62,21 @@ export function Thread({ messages, leadLabel, emptyText = 'No messages yet.' }: 
             )}
             <li className={`eg-msg ${ours ? 'eg-out' : 'eg-in'}${failed ? ' eg-failed' : ''}`} data-message-id={m.id} data-direction={m.direction}>
               <span className="eg-sr">{`${who}, ${formatDateTime(m.timestamp)}: `}</span>
-              <div className="eg-bubble">{m.message}</div>
+              <div className="eg-bubble">
+                {text}
+                {media.length > 0 && (
+                  <ul className="eg-media">
+                    {media.map((x, j) => (
+                      <li key={j}>
+                        <a href={x.url} target="_blank" rel="noopener noreferrer nofollow" referrerPolicy="no-referrer">
+                          {mediaLabel(x.contentType)}
+                          {x.contentType ? ` (${x.contentType})` : ''}
+                        </a>
+                      </li>
+                    ))}
+                  </ul>
+                )}
+              </div>
               <div className="eg-meta">
                 <time dateTime={m.timestamp} title={formatDateTime(m.timestamp)}>
                   {formatTime(m.timestamp)}

@@ -77,12 +77,14 @@ export function Widget({ conversationKey, embedded = false }: WidgetProps) {
     );
   }
 
-  const { data, delivery, suppression } = conv.state;
+  const { data, delivery, suppression, media } = conv.state;
   const name = leadName(data.lead.leadData);
   const phone = formatPhone(data.lead.phone);
   const who = name ?? phone;
   const blocked = suppression ? suppressionText(suppression, who) : null;
-  const messages: ThreadMessage[] = data.messages.map((m) => ({ ...m, status: delivery[m.id]?.status, statusMessage: delivery[m.id]?.statusMessage ?? null }));
+  const messages: ThreadMessage[] = data.messages.map((m) => ({
+    ...m, status: delivery[m.id]?.status, statusMessage: delivery[m.id]?.statusMessage ?? null, media: media?.[m.id] ?? [],
+  }));
 
   async function send(text: string) {
     await api(`/api/public/engage/conversation/send${q}`, { form: { message: text } });

@@ -24,4 +24,6 @@ export interface WidgetState {
   data: ConversationData;
   delivery: Record<string, { status: string; statusMessage: string | null }>;
   suppression: { kind: 'OPT_OUT' | 'DNC'; since: string; source: string } | null;
+  /** Per message id, the media of an inbound MMS (optional: older servers do not send it). */
+  media?: Record<string, { url: string; contentType: string | null }[]>;
 }

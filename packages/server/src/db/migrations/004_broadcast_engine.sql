@@ -20,14 +20,12 @@ ALTER TABLE leads ADD COLUMN attempts integer NOT NULL DEFAULT 0;
 -- evaluated for. coalesce() so that a loose index scan can walk the distinct pairs, NULLs included.
 CREATE INDEX leads_pending_zone ON leads (campaign_id, (coalesce(time_zone, '')), (coalesce(state, '')), id) WHERE status = 'PENDING';
 DROP INDEX leads_pending;
--- Leads in flight, by campaign: "is anything still sending?" without reading the campaign's leads.
-DROP INDEX leads_sending;
-CREATE INDEX leads_sending ON leads (campaign_id) WHERE status = 'SENDING';
 
 -- Outbound messages: attempts of replies (the send-message task retries retryable failures) and
 -- when the next one may run.
 ALTER TABLE messages ADD COLUMN attempts integer NOT NULL DEFAULT 0;
--- Sends in flight, by age: the lease recovery looks for those older than the lease every second.
+-- Replies in flight, by age: the lease recovery looks for those older than the lease every second
+-- (broadcasts in flight are found by their leads, through leads_sending).
 CREATE INDEX messages_sending ON messages (updated) WHERE status = 'SENDING';
 
 -- Token buckets shared by every sender process: one row per sender source and per sender number

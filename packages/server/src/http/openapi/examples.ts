@@ -99,7 +99,7 @@ const senderSource = {
   numbers: ['+12025550100', '+12025550101'], created: T, updated: T,
 };
 const credential = {
-  id: 'a3e1c9d2-5b7f-4e08-9c61-2f4d8b0e7a13', provider: 'twilio', name: 'Production Twilio', settings: { accountSid: 'AC0123456789abcdef0123456789abcdef', messagingServiceSid: null },
+  id: 'a3e1c9d2-5b7f-4e08-9c61-2f4d8b0e7a13', provider: 'twilio', name: 'Production Twilio', settings: { accountSid: 'AC0123456789abcdef0123456789abcdef', messagingServiceSid: null, lookupLineType: false },
   secretHints: { authToken: '…9f2c' }, providerKey: 'twilio:a3e1c9d2-5b7f-4e08-9c61-2f4d8b0e7a13',
   webhookUrls: { inbound: 'https://engage.example.com/api/providers/twilio/a3e1c9d2-5b7f-4e08-9c61-2f4d8b0e7a13/inbound', status: 'https://engage.example.com/api/providers/twilio/a3e1c9d2-5b7f-4e08-9c61-2f4d8b0e7a13/status' },
   created: T, updated: T,
@@ -178,7 +178,7 @@ export const OPERATION_DOCS: Record<string, OperationDoc> = {
   'POST /api/public/engage/conversation/disposition': { request: { disposition: 'Interested' }, schema: ConversationSchema, response: { ...conversationExample, data: { ...conversationExample.data, lead: { ...leadExample, disposition: 'Interested', dispositionTimestamp: T } } } },
   'POST /api/public/engage/leads/{id}/conversation-key': { schema: object, response: { endpoints: endpointsExample } },
   'GET /engage': { contentType: 'text/html', schema: { type: 'string' }, response: '<!doctype html><html><head><title>Conversation</title>…', parameters: { key: KEY } },
-  'GET /api/public/engage/conversation/state': { response: { data: conversationExample.data, delivery: { '67c6e55e1b1e6a4e7a8b9c13': { status: 'DELIVERED', statusMessage: null } }, suppression: null }, parameters: { key: KEY } },
+  'GET /api/public/engage/conversation/state': { response: { data: conversationExample.data, delivery: { '67c6e55e1b1e6a4e7a8b9c13': { status: 'DELIVERED', statusMessage: null } }, suppression: null, media: {} }, parameters: { key: KEY } },
   'GET /api/public/engage/conversation/stream': { contentType: 'text/event-stream', schema: { type: 'string' }, response: 'event: change\ndata: {"leadId":"67c6e55d1b1e6a4e7a8b9c11"}\n\n', parameters: { key: KEY } },
   'POST /api/simulator/carrier/messages': { request: { from: '+12025550100', to: '+15555551212', text: 'Hi John' }, response: { id: 'sim_67c6e5801b1e6a4e7a8b9c16', status: 'accepted' } },
   'GET /simulator': { contentType: 'text/html', schema: { type: 'string' }, response: '<!doctype html><html><head><title>Engage simulator</title>…' },
@@ -187,6 +187,10 @@ export const OPERATION_DOCS: Record<string, OperationDoc> = {
   'POST /api/public/engage/provider-credentials': { request: { provider: 'twilio', name: 'Production Twilio', accountSid: 'AC0123456789abcdef0123456789abcdef', authToken: '0123456789abcdef0123456789ab9f2c' }, response: credential },
   'GET /api/public/engage/provider-credentials': { description: "The workspace's provider accounts; secrets appear only as hints.", response: { credentials: [credential] } },
   'GET /api/public/engage/provider-credentials/{id}': { description: 'One provider account; secrets appear only as hints.', response: credential },
+  'PATCH /api/public/engage/provider-credentials/{id}': {
+    description: 'Switches on the line type lookup of a Twilio account.',
+    request: { lookupLineType: true }, response: { ...credential, settings: { ...credential.settings, lookupLineType: true } }, parameters: { id: credential.id },
+  },
   'DELETE /api/public/engage/provider-credentials/{id}': { description: 'Deletes the account; 409 while a sender source still uses it.', parameters: { id: credential.id } },
   'POST /api/public/engage/provider-credentials/{id}/sender-sources': { request: { name: 'Main 10DLC', senderSourceType: 'TEN_DLC', numbers: ['+12025550100'] }, response: senderSource },
   'POST /api/console/session': { request: { email: 'owner@example.com', password: 'correct horse battery staple' }, response: session },

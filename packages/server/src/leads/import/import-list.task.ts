@@ -16,6 +16,7 @@ import { postWebhook } from '../../webhooks/post.ts';
 import { signatureHeaders } from '../../webhooks/signing.ts';
 import { workspaceSigningSecrets } from '../../workspaces/webhook-secret.ts';
 import { asFileError } from './csv.ts';
+import { holdImport, startImportRecovery } from './lease.ts';
 import { ImportCancelled, ImportRefused, loadFile } from './load-file.ts';
 import { storedOptions } from './options.ts';
 import { failImport, getImport, importFile, importSummary, type ListImportRow } from './store.ts';
@@ -45,21 +46,41 @@ export function importListTask(ctx: AppContext): Task {
 }
 
 async function runImport(ctx: AppContext, imp: ListImportRow, helpers: JobHelpers): Promise<ListImportRow> {
-  await ctx.db.updateTable('list_imports').set({ started: ctx.now(), processed: 0, bytes_processed: 0 }).where('id', '=', imp.id).execute();
+  // Under a lease (lease.ts): a live worker already loading it keeps it, and will finish it.
+  const lease = await holdImport(ctx, imp.id, helpers.abortSignal);
+  if (lease === null) return imp;
+  let release = false;
   try {
     const options = storedOptions(imp.options);
-    await helpers.withPgClient((client) => loadFile(ctx, client, imp, options, helpers.abortSignal));
+    await helpers.withPgClient((client) => loadFile(ctx, client, { ...imp, attempts: lease.claim }, options, lease.signal));
   } catch (err) {
+    if (lease.lost()) {
+      // Cancelled (or failed) under this claim: finish as usual. Taken over: the new run finishes.
+      const now = await getImport(ctx.db, imp.id);
+      if (now?.attempts === lease.claim) return now;
+      ctx.log.warn({ importId: imp.id, claim: lease.claim }, 'list import taken over by another worker; this run stopped');
+      return imp;
+    }
     const reason = err instanceof ImportRefused ? err.message : asFileError(err)?.message ?? missingFile(err);
     if (reason !== null) {
       await failImport(ctx.db, imp.id, reason, ctx.now());
     } else if (!(err instanceof ImportCancelled)) {
       ctx.log.error({ err, importId: imp.id, attempt: helpers.job.attempts }, 'list import failed');
+      // The retry (or another worker) may claim it at once.
+      release = true;
       if (helpers.job.attempts < helpers.job.max_attempts) throw err;
       await failImport(ctx.db, imp.id, 'the import failed unexpectedly (see the server log); nothing was loaded', ctx.now());
     }
+  } finally {
+    await lease.end(release);
   }
   return (await getImport(ctx.db, imp.id)) ?? imp;
+}
+
+/** Re-queues imports whose worker died (lease.ts); runs in every worker process. */
+export function startImportListRecovery(ctx: AppContext): { stop(): Promise<void> } {
+  return startImportRecovery(ctx, (db, importId) =>
+    addJob(db, IMPORT_LIST_TASK, { importId }, { jobKey: importJobKey(importId), maxAttempts: IMPORT_MAX_ATTEMPTS }));
 }
 
 /** The file is missing: another machine's worker took the job without sharing the data dir. */

@@ -1,22 +1,21 @@
 /**
- * Loads one uploaded file in one transaction: the file streams from disk through the UTF-8 guard
- * and the CSV parser, each record becomes a staging row in JavaScript, and every `chunkRows` rows are
- * COPYed into a temporary table and settled in SQL (settle.ts). JavaScript parses the next chunk while
- * PostgreSQL settles the current one, so the two processes work at once; memory holds two chunks at
- * most, whatever the file's size. The import is marked COMPLETED in the same transaction: all or nothing.
+ * Loads one uploaded file in one transaction: a worker thread streams the file from disk through
+ * the UTF-8 guard and the CSV parser and turns each record into a lead line (COPY text)
+ * (parse-thread.ts), and every `chunkRows` rows are settled (settle.ts): the few rows that may be
+ * suppressed or duplicates are checked in SQL, the rest COPYed straight into `leads`. The thread
+ * parses the next chunk while PostgreSQL writes the current one; memory holds two chunks at most,
+ * whatever the file's size. The import is marked COMPLETED in the same transaction: all or nothing.
  */
-import { createReadStream } from 'node:fs';
-import { pipeline } from 'node:stream/promises';
 import { Kysely, PostgresDialect, type PostgresDialectConfig } from 'kysely';
 import type pg from 'pg';
 import type { AppContext } from '../../context.ts';
 import { notifyBroadcast } from '../../db/jobs.ts';
 import type { Db } from '../../db/pool.ts';
 import type { Database } from '../../db/schema.ts';
-import { csvParser, utf8Guard, type ByteMeter } from './csv.ts';
 import type { ImportOptions } from './options.ts';
-import { addCampaignPhones, beginSettling, copyChunk, rejectionSummary, settleChunk, type SettleTarget } from './settle.ts';
-import { CopyBuffer, RowStager, SegmentPool } from './stage.ts';
+import { parseFile, type ParseEnd } from './parse-thread.ts';
+import { FILTER_BYTES, PhoneFilter } from './phone-filter.ts';
+import { beginSettling, fillFilter, rejectionSummary, settleChunk, type SettleTarget } from './settle.ts';
 import { importFile, recordProgress, type ListImportRow } from './store.ts';
 
 /**
@@ -31,43 +30,6 @@ export class ImportCancelled extends Error {}
 /** The import cannot go on for a reason the operator must hear (e.g. the campaign was completed). */
 export class ImportRefused extends Error {}
 
-interface Chunk {
-  /** COPY text of the chunk's staged rows (possibly none). */
-  copy: Buffer[];
-  /** Hands the chunk's buffers back for reuse; call once the COPY is done. */
-  release: () => void;
-  /** Data rows of the file up to and including this chunk. */
-  rowsThrough: number;
-  bytesThrough: number;
-}
-
-/** The file as chunks of COPY text. */
-async function* chunksOf(file: string, stager: RowStager, meter: ByteMeter): AsyncGenerator<Chunk> {
-  const parser = csvParser();
-  // 64 KiB reads: the parser turns each read into records at once, and fewer of them wait (and age) in memory.
-  const reading = pipeline(createReadStream(file, { highWaterMark: 64 * 1024 }), utf8Guard(meter), parser);
-  // Errors of the reading side reach us through the parser's iterator; this only keeps them handled.
-  reading.catch(() => undefined);
-  try {
-    const pool = new SegmentPool();
-    const chunk = (out: CopyBuffer): Chunk => ({ copy: out.segments(), release: () => out.release(), rowsThrough: stager.rows, bytesThrough: meter.bytes });
-    let out = new CopyBuffer(pool);
-    let n = 0;
-    for await (const record of parser as AsyncIterable<string[]>) {
-      stager.stage(record, out);
-      if (++n >= importTuning.chunkRows) {
-        yield chunk(out);
-        out = new CopyBuffer(pool);
-        n = 0;
-      }
-    }
-    await reading;
-    yield chunk(out);
-  } finally {
-    parser.destroy();
-  }
-}
-
 export async function loadFile(
   ctx: AppContext,
   client: pg.PoolClient,
@@ -76,38 +38,43 @@ export async function loadFile(
   signal: AbortSignal | undefined,
 ): Promise<void> {
   const now = ctx.now();
-  const stager = new RowStager(options, now);
-  const meter: ByteMeter = { bytes: 0 };
-  const target: SettleTarget = {
-    workspaceId: imp.workspace_id, campaignId: imp.campaign_id, listId: imp.list_id, deDupe: options.deDupe,
-    phoneKey: options.mappedCols[options.phone]!.columnId, now,
-  };
+  const target: SettleTarget = { workspaceId: imp.workspace_id, campaignId: imp.campaign_id, listId: imp.list_id, deDupe: options.deDupe };
+  // Shared with the parsing thread, which adds the file's phones as it goes.
+  const seen = new PhoneFilter(new Uint32Array(new SharedArrayBuffer(FILTER_BYTES)));
 
   await client.query('BEGIN');
   try {
     await beginSettling(client, imp.campaign_id);
-    if (stager.seen !== null) await addCampaignPhones(client, imp.campaign_id, stager.seen);
+    await fillFilter(client, target, seen);
     let accepted = 0;
-    const chunks = chunksOf(importFile(ctx.config.dataDir, imp.id), stager, meter);
+    const job = { file: importFile(ctx.config.dataDir, imp.id), options, now: now.getTime(), target, chunkRows: importTuning.chunkRows, filter: seen.bits };
+    const parsing = parseFile(job, imp.file_bytes);
+    const chunks = parsing.chunks;
+    let parsed: ParseEnd;
     try {
       let next = chunks.next();
       for (;;) {
-        const { done, value: chunk } = await next;
-        if (done) break;
-        if (chunk.copy.length > 0) await copyChunk(client, chunk.copy);
-        chunk.release();
-        // JavaScript reads the next chunk while PostgreSQL settles this one. Not earlier: parsing
-        // keeps the event loop busy, and the COPY above would wait for it.
+        const step = await next;
+        if (step.done) {
+          parsed = step.value;
+          break;
+        }
+        const { chunk, rowsThrough, bytesThrough } = step.value;
+        // The thread parses the next chunk while PostgreSQL writes this one.
+        const settling = settleChunk(client, target, chunk);
+        settling.catch(() => undefined); // awaited just below
         next = chunks.next();
         next.catch(() => undefined); // awaited on the next turn; dropped if this one fails
-        if (chunk.copy.length > 0) accepted += await settleChunk(client, target);
+        accepted += await settling;
+        // Its COPY is done (the server has every byte): the buffers can be filled again.
+        parsing.release(chunk);
         // Between chunks: report progress, and stop if the import was cancelled or the worker is stopping.
-        const status = await recordProgress(ctx.db, imp.id, chunk.rowsThrough, chunk.bytesThrough);
+        const status = await recordProgress(ctx.db, imp.id, rowsThrough, bytesThrough);
         if (status !== 'PROCESSING') throw new ImportCancelled(`import ${imp.id} is ${status ?? 'gone'}`);
-        if (signal?.aborted) throw new Error('the worker is stopping; the import will run again');
+        if (signal?.aborted) throw signal.reason instanceof Error ? signal.reason : new Error('the worker is stopping; the import will run again');
       }
     } finally {
-      await chunks.return(undefined).catch(() => undefined);
+      await chunks.return(undefined as never).catch(() => undefined);
     }
 
     const trx = kyselyOn(client);
@@ -115,19 +82,21 @@ export async function loadFile(
     if (campaign === undefined || campaign.campaign_status === 'COMPLETED') {
       throw new ImportRefused('the campaign was completed while the list was loading; nothing was loaded');
     }
-    const settled = await rejectionSummary(client, accepted, stager.rejections);
+    const settled = await rejectionSummary(client, accepted, parsed.rejections);
     // Only a PROCESSING import completes: a cancel that got in first wins, and this rolls back.
     const done = await trx
       .updateTable('list_imports')
       .set((eb) => ({
-        status: 'COMPLETED', message: null, total: stager.rows, processed: stager.rows, bytes_processed: eb.ref('file_bytes'),
+        status: 'COMPLETED', message: null, total: parsed.rows, processed: parsed.rows, bytes_processed: eb.ref('file_bytes'),
         accepted: settled.accepted, rejected: settled.rejected, reasons: JSON.stringify(settled.reasons),
         rejections: JSON.stringify(settled.rejections), rejections_omitted: settled.rejected - settled.rejections.length, finished: ctx.now(),
       }))
       .where('id', '=', imp.id)
       .where('status', '=', 'PROCESSING')
+      // Only under this run's claim (lease.ts): a run that was taken over must not complete.
+      .where('attempts', '=', imp.attempts)
       .executeTakeFirst();
-    if (Number(done.numUpdatedRows) !== 1) throw new ImportCancelled(`import ${imp.id} was cancelled`);
+    if (Number(done.numUpdatedRows) !== 1) throw new ImportCancelled(`import ${imp.id} was cancelled or taken over`);
     // Delivered on commit: an active campaign's senders pick the new leads up at once.
     if (campaign.campaign_status === 'ACTIVE' && settled.accepted > 0) await notifyBroadcast(trx);
     await client.query('COMMIT');

@@ -10,6 +10,8 @@
 const BITS = 1 << 26;
 const MASK = BITS - 1;
 const HASHES = 4;
+/** Size of a filter's bits in bytes (8 MiB). */
+export const FILTER_BYTES = BITS / 8;
 
 /** murmur3's 32-bit finaliser: spreads every input bit over the output. */
 function fmix(h: number): number {
@@ -21,9 +23,18 @@ function fmix(h: number): number {
 }
 
 export class PhoneFilter {
-  private readonly words = new Uint32Array(BITS / 32);
   private h1 = 0;
   private h2 = 0;
+
+  /** `words`: the filter's bits, e.g. over a SharedArrayBuffer so that a worker thread can use them (FILTER_BYTES). */
+  constructor(private readonly words: Uint32Array<ArrayBufferLike> = new Uint32Array(BITS / 32)) {
+    if (words.length !== BITS / 32) throw new Error(`a phone filter needs ${FILTER_BYTES} bytes`);
+  }
+
+  /** The filter's bits (shared with whoever shares its buffer). */
+  get bits(): Uint32Array<ArrayBufferLike> {
+    return this.words;
+  }
 
   /** Two independent 32-bit hashes of the phone's digits (at most 15, so exact as a double). */
   private hash(phone: string): void {

@@ -16,9 +16,8 @@ function parseCopyLine(line: string): (string | null)[] {
   return line.split('\t').map((f) => (f === '\\N' ? null : f.replace(/\\(.)/g, (_m, c: string) => ({ t: '\t', n: '\n', r: '\r', '\\': '\\' })[c] ?? c)));
 }
 
-function stageAll(stager: RowStager, records: string[][]) {
-  const out = new CopyBuffer(new SegmentPool());
-  for (const r of records) stager.stage(r, out);
+/** A chunk's lines as fields. */
+function lines(out: CopyBuffer): (string | null)[][] {
   const text = Buffer.concat(out.segments()).toString('utf8');
   return text === '' ? [] : text.slice(0, -1).split('\n').map(parseCopyLine);
 }
@@ -35,39 +34,57 @@ describe('copyText', () => {
 });
 
 describe('RowStager', () => {
-  it('writes one staging row per accepted record with leadData as JSON, and rejects the rest', () => {
+  const target = { workspaceId: 7, campaignId: 'c'.repeat(24), listId: 'l'.repeat(24) };
+
+  it('writes one lead line per accepted record with leadData as JSON, and rejects the rest', () => {
     const now = new Date('2026-01-02T03:04:05Z');
-    const stager = new RowStager(options(), now);
-    const rows = stageAll(stager, [
+    const stager = new RowStager(options(), now, target);
+    const out = new CopyBuffer(new SegmentPool());
+    for (const r of [
       ['(212) 555-0101', '90210', 'a\tb\\c "q"\nd'],
       ['nope', '10001', 'x'],
       ['212-555-0102', '', 'x'.repeat(10_001)],
       ['2125550101'],
-    ]);
+    ]) stager.stage(r, out);
+    const rows = lines(out);
     expect(rows).toHaveLength(2);
     const [first, repeat] = rows;
-    // Lead ids are time-ordered like every other id: seconds first.
     const seconds = Math.floor(now.getTime() / 1000).toString(16);
-    expect(first!.slice(0, 3)).toEqual(['1', expect.stringMatching(new RegExp(`^${seconds}[0-9a-f]{16}$`)), '+12125550101']);
-    expect(first!.slice(3, 6)).toEqual(['90210', 'CA', 'America/Los_Angeles']);
-    expect(JSON.parse(first![8]!)).toEqual({ Phone: '(212) 555-0101', Zip: '90210', Note: 'a\tb\\c "q"\nd' });
-    expect(first!.slice(9)).toEqual(['f', 'f']);
-    // A repeat within the chunk is flagged; the ragged row's missing columns are null.
-    expect(JSON.parse(repeat![8]!)).toEqual({ Phone: '2125550101', Zip: null, Note: null });
-    expect(repeat!.slice(0, 1).concat(repeat!.slice(9))).toEqual(['4', 't', 'f']);
+    // LEAD_COLUMNS: id, workspace, campaign, list, created, phone, zip, state, time zone, lat, lon, leadData.
+    expect(first!.slice(0, 6)).toEqual([expect.stringMatching(new RegExp(`^${seconds}[0-9a-f]{16}$`)), '7', target.campaignId, target.listId, now.toISOString(), '+12125550101']);
+    expect(first!.slice(6, 9)).toEqual(['90210', 'CA', 'America/Los_Angeles']);
+    expect(JSON.parse(first![11]!)).toEqual({ Phone: '(212) 555-0101', Zip: '90210', Note: 'a\tb\\c "q"\nd' });
+    expect(JSON.parse(repeat![11]!)).toEqual({ Phone: '2125550101', Zip: null, Note: null });
+    // Row 4 repeats row 1's phone: the one candidate for the checks in SQL, flagged as a repeat.
+    expect(out.candidates).toBe('4\t+12125550101\t2125550101\tt\n');
     expect(stager.rejections.kept).toEqual([
       { row: 2, reason: 'INVALID_PHONE', value: 'nope' },
       { row: 3, reason: 'FIELD_TOO_LARGE', value: 'Note: 10001 characters (at most 10000)' },
     ]);
     expect(stager.rows).toBe(4);
+    // A rejected candidate's line is left out of the COPY; the others stay, byte for byte.
+    expect(Buffer.concat(out.without([4])).toString('utf8')).toBe(Buffer.concat(out.segments()).toString('utf8').split('\n')[0] + '\n');
   });
 
-  it('skips the header row, and marks phones the filter has seen in earlier chunks', () => {
-    const stager = new RowStager(options({ firstRowHeaders: true }), new Date());
-    expect(stageAll(stager, [['Phone', 'Zip', 'Note'], ['2125550201', '', '']])).toHaveLength(1);
-    const [again] = stageAll(stager, [['+1 212 555 0201', '', '']]);
-    expect(again!.slice(9)).toEqual(['f', 't']);
-    expect(stager.rows).toBe(2);
+  it('skips the header row, and makes candidates of phones the filter holds (suppressed, or seen in earlier chunks)', () => {
+    const stager = new RowStager(options({ firstRowHeaders: true }), new Date(), target);
+    stager.seen.add('+12125550299'); // e.g. opted out
+    const out = new CopyBuffer(new SegmentPool());
+    for (const r of [['Phone', 'Zip', 'Note'], ['2125550201', '', ''], ['2125550299', '', '']]) stager.stage(r, out);
+    expect(lines(out)).toHaveLength(2);
+    expect(out.candidates).toBe('2\t+12125550299\t2125550299\tf\n');
+    const next = new CopyBuffer(new SegmentPool());
+    stager.stage(['+1 212 555 0201', '', ''], next);
+    expect(next.candidates).toBe('3\t+12125550201\t+1 212 555 0201\tf\n');
+    expect(stager.rows).toBe(3);
+  });
+
+  it('without deDupe, only suppressed phones are candidates', () => {
+    const stager = new RowStager(options({ deDupe: false }), new Date(), target);
+    const out = new CopyBuffer(new SegmentPool());
+    for (const r of [['2125550301'], ['2125550301']]) stager.stage(r, out);
+    expect(lines(out)).toHaveLength(2);
+    expect(out.candidates).toBe('');
   });
 
   it('spreads a chunk over pooled segments without losing a byte', () => {
@@ -102,5 +119,21 @@ describe('PhoneFilter', () => {
     let falsePositives = 0;
     for (let i = 0; i < 200_000; i++) if (f.mightHave(`+1312${5_000_000 + i}`)) falsePositives++;
     expect(falsePositives).toBeLessThan(20);
+  });
+});
+
+describe('CopyBuffer.without', () => {
+  it('leaves out exactly the lines asked for, across segment boundaries', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 3000 }), fc.array(fc.nat(), { maxLength: 40 }), (n, picks) => {
+        const out = new CopyBuffer(new SegmentPool());
+        const all = Array.from({ length: n }, (_, i) => `${i + 1}\t${'é'.repeat((i * 37) % 900)}\n`);
+        all.forEach((l, i) => out.write(l, i + 1));
+        const drop = new Set(picks.map((p) => (p % n) + 1));
+        const kept = all.filter((_, i) => !drop.has(i + 1)).join('');
+        expect(Buffer.concat(out.without(drop)).toString('utf8')).toBe(kept);
+      }),
+      { numRuns: 30 },
+    );
   });
 });

@@ -52,8 +52,47 @@ export function copyText(v: string | null): string {
   return COPY_SPECIAL.test(v) ? v.replace(/[\\\t\n\r]/g, (c) => COPY_ESCAPES[c]!) : v;
 }
 
-/** Columns of the staging table, in COPY order. */
-export const STAGING_COLUMNS = ['rn', 'id', 'phone', 'zip', 'state', 'time_zone', 'lat', 'lon', 'lead_data', 'repeat', 'seen'] as const;
+/** Columns of `leads` each staged row gives, in COPY order (the four after `id` are the same on every row). */
+export const LEAD_COLUMNS = ['id', 'workspace_id', 'campaign_id', 'list_id', 'created', 'phone', 'zip', 'state', 'time_zone', 'lat', 'lon', 'lead_data'] as const;
+
+/** Columns of a chunk's candidates (rows the checks in SQL must look at), in COPY order. */
+export const CANDIDATE_COLUMNS = ['rn', 'phone', 'value', 'repeat'] as const;
+
+/** Where the import's leads go: the values every row of the file shares. */
+export interface LeadTarget {
+  workspaceId: number;
+  campaignId: string;
+  listId: string;
+}
+
+/** A finished chunk: its lead lines as COPY text, and its candidates. */
+export interface ChunkData {
+  segments: Uint8Array[];
+  /** COPY text (CANDIDATE_COLUMNS) of the rows the checks in SQL must look at. */
+  candidates: string;
+  /** Where each candidate's line is: [row number, [segment, start, end]]. */
+  places: [number, [number, number, number]][];
+  /** Lines in `segments`. */
+  rows: number;
+}
+
+/** The chunk's bytes but for the lines of the candidates `rns`, as Buffers (no copy). */
+export function withoutLines(chunk: ChunkData, rns: Iterable<number>): Buffer[] {
+  const segments = chunk.segments.map((u) => Buffer.from(u.buffer, u.byteOffset, u.byteLength));
+  const places = new Map(chunk.places);
+  const cuts = [...rns].map((rn) => places.get(rn)!).sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  if (cuts.length === 0) return segments;
+  const out: Buffer[] = [];
+  let seg = 0;
+  let from = 0;
+  for (const [s, start, end] of cuts) {
+    for (; seg < s; seg++, from = 0) if (from < segments[seg]!.length) out.push(segments[seg]!.subarray(from));
+    if (from < start) out.push(segments[seg]!.subarray(from, start));
+    from = end;
+  }
+  for (; seg < segments.length; seg++, from = 0) if (from < segments[seg]!.length) out.push(segments[seg]!.subarray(from));
+  return out;
+}
 
 /** Size of a CopyBuffer segment. */
 const SEGMENT = 1024 * 1024;
@@ -88,21 +127,42 @@ export class CopyBuffer {
   length = 0;
   /** Phones of this chunk so far: a repeat within the chunk is flagged for settle.ts. */
   readonly phones = new Set<string>();
+  /** Rows written. */
+  rows = 0;
+  /** COPY text (CANDIDATE_COLUMNS) of the rows settle.ts must check, usually few. */
+  candidates = '';
+  /** Where each candidate's line is: row number → [segment, start, end]. */
+  private readonly places = new Map<number, [number, number, number]>();
 
   constructor(private readonly pool: SegmentPool) {
     this.current = pool.take();
   }
 
-  write(line: string): void {
+  /** Appends a line; with `rn`, remembers where it is, so that `without` can leave it out. */
+  write(line: string, rn?: number): void {
     // UTF-8 needs at most 3 bytes per UTF-16 code unit.
     if (this.used + line.length * 3 > this.current.length) {
       this.seal();
       this.current = line.length * 3 > SEGMENT ? Buffer.allocUnsafe(line.length * 3) : this.pool.take();
       this.used = 0;
     }
+    const start = this.used;
     const n = this.current.write(line, this.used, 'utf8');
     this.used += n;
     this.length += n;
+    this.rows++;
+    // The current segment becomes views[views.length] when sealed (it is not empty now).
+    if (rn !== undefined) this.places.set(rn, [this.views.length, start, this.used]);
+  }
+
+  /** The bytes written (see `segments`) but for the lines of the rows `rns`, which must have been written with their row number. */
+  without(rns: Iterable<number>): Buffer[] {
+    return withoutLines(this.data(), rns);
+  }
+
+  /** The chunk as plain data (to post to another thread). Nothing may be written afterwards. */
+  data(): ChunkData {
+    return { segments: this.segments(), candidates: this.candidates, places: [...this.places], rows: this.rows };
   }
 
   private seal(): void {
@@ -112,8 +172,10 @@ export class CopyBuffer {
 
   /** The bytes written, segment by segment. Nothing may be written afterwards. */
   segments(): Buffer[] {
-    this.seal();
-    this.current = Buffer.alloc(0);
+    if (this.current.length > 0) {
+      this.seal();
+      this.current = Buffer.alloc(0);
+    }
     return [...this.views];
   }
 
@@ -122,12 +184,14 @@ export class CopyBuffer {
     this.pool.give(this.full);
     this.full.length = 0;
     this.views.length = 0;
+    this.places.clear();
   }
 }
 
 /**
- * Turns records into COPY lines. One per import: it owns the ZIP cache and the JavaScript-side
- * rejections. `now` stamps the lead ids (time-ordered like every other id).
+ * Turns records into COPY lines of `leads`. One per import: it owns the ZIP cache, the JavaScript-side
+ * rejections and the phone filter. `now` stamps the lead ids (time-ordered like every other id) and
+ * their `created`.
  */
 export class RowStager {
   readonly rejections = new RejectionLog();
@@ -137,22 +201,28 @@ export class RowStager {
   private headerPending: boolean;
   /** `{"Phone":`, `,"Name":` … — each mapped column's JSON key, written once. */
   private readonly jsonKeys: string[];
+  /** workspace, campaign, list and created: the same on every line. */
+  private readonly fixed: string;
   /**
-   * With `deDupe`: the campaign's phones and the file's so far. Only rows it may have seen are
-   * looked up among the campaign's leads.
+   * The workspace's suppressed phones and, with `deDupe`, the campaign's phones and the file's so
+   * far (settle.ts fills in the first two). A row whose phone it may hold is a candidate: only
+   * candidates are checked in SQL against suppressions and the campaign's leads.
    */
-  readonly seen: PhoneFilter | null;
+  readonly seen: PhoneFilter;
 
   constructor(
     private readonly options: ImportOptions,
     private readonly now: Date,
+    target: LeadTarget = { workspaceId: 0, campaignId: '', listId: '' },
+    seen = new PhoneFilter(),
   ) {
+    this.seen = seen;
     this.headerPending = options.firstRowHeaders;
     this.jsonKeys = options.mappedCols.map((c, i) => `${i === 0 ? '{' : ','}${JSON.stringify(c.columnId)}:`);
-    this.seen = options.deDupe ? new PhoneFilter() : null;
+    this.fixed = `${target.workspaceId}\t${target.campaignId}\t${target.listId}\t${now.toISOString()}`;
   }
 
-  /** Writes the record's staging row to `out`, unless it is the header or rejected. */
+  /** Writes the record's lead line to `out`, unless it is the header or rejected. */
   stage(record: string[], out: CopyBuffer): void {
     if (this.headerPending) {
       this.headerPending = false;
@@ -182,19 +252,18 @@ export class RowStager {
     const zipCol = this.options.zip === null ? null : mappedCols[this.options.zip]!;
     const place = this.enrich({ zip: zipCol === null ? null : (record[zipCol.columnIndex] ?? null), phone });
     // A phone seen earlier in this chunk: settle.ts rejects it as DUPLICATE unless a suppression
-    // says more. Earlier chunks and the campaign's other leads are found among its leads, looked
-    // up only when the filter may have seen the phone.
-    const repeat = out.phones.has(phone);
-    if (!repeat) out.phones.add(phone);
-    let seen = false;
-    if (this.seen !== null && !repeat) {
-      seen = this.seen.mightHave(phone);
-      if (!seen) this.seen.add(phone);
-    }
+    // says more. Suppressions, earlier chunks and the campaign's other leads are looked up only when
+    // the filter may hold the phone.
+    const repeat = this.options.deDupe && out.phones.has(phone);
+    if (this.options.deDupe && !repeat) out.phones.add(phone);
+    const candidate = repeat || this.seen.mightHave(phone);
+    if (this.options.deDupe && !candidate) this.seen.add(phone);
+    if (candidate) out.candidates += `${row}\t${phone}\t${copyText(rawPhone!)}\t${repeat ? 't' : 'f'}\n`;
     // JSON text has no raw tabs or line breaks; only its backslashes need COPY's escaping.
     out.write(
-      `${row}\t${newId(this.now)}\t${phone}\t${copyText(place.zip)}\t${copyText(place.state)}\t${copyText(place.timeZone)}\t` +
-      `${place.lat ?? '\\N'}\t${place.lon ?? '\\N'}\t${json.includes('\\') ? json.replace(/\\/g, '\\\\') : json}\t${repeat ? 't' : 'f'}\t${seen ? 't' : 'f'}\n`,
+      `${newId(this.now)}\t${this.fixed}\t${phone}\t${copyText(place.zip)}\t${copyText(place.state)}\t${copyText(place.timeZone)}\t` +
+      `${place.lat ?? '\\N'}\t${place.lon ?? '\\N'}\t${json.includes('\\') ? json.replace(/\\/g, '\\\\') : json}\n`,
+      candidate ? row : undefined,
     );
   }
 }

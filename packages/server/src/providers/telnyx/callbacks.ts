@@ -116,7 +116,7 @@ export function parseTelnyxEvent(rawBody: string): TelnyxEvent {
   };
 }
 
-/** The text the inbound pipeline stores: the text, or for a picture-only MMS its media URLs. */
+/** The text the inbound pipeline stores: the text, or for a picture-only MMS its media URLs (the media are also kept beside the message). */
 export function telnyxInboundText(m: TelnyxInbound): string {
   if (m.text.trim() !== '' || m.media.length === 0) return m.text;
   return m.media.map((x) => x.url).join('\n');

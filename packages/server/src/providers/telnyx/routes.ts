@@ -10,7 +10,7 @@ import type { AppContext } from '../../context.ts';
 import { receiveInbound } from '../../conversations/inbound.ts';
 import { providerKey } from '../credentials.ts';
 import { applyReceiptPatiently } from '../receipts.ts';
-import { invalidSignature, numberAcceptsInbound, rawBody, refuse, webhookCredential } from '../webhook-support.ts';
+import { invalidSignature, keptMedia, numberAcceptsInbound, rawBody, refuse, webhookCredential } from '../webhook-support.ts';
 import { TelnyxCallbackError, parseTelnyxEvent, telnyxInboundText, type TelnyxEvent } from './callbacks.ts';
 import { verifyTelnyxSignature } from './signature.ts';
 
@@ -50,9 +50,11 @@ export function telnyxWebhookRoutes(ctx: AppContext) {
         if (!(await numberAcceptsInbound(ctx, cred.workspaceId, event.to))) {
           return refuse(ctx, req, reply, 'telnyx', credentialId, { status: 422, code: 'UNPROCESSABLE', message: 'the recipient is a number of another workspace', reason: 'number of another workspace' });
         }
+        // Media URLs that are not kept (not http(s)) do not stand in for the text either.
+        const media = keptMedia(event.media);
         const outcome = await receiveInbound(ctx, {
           provider: providerKey('telnyx', cred.id), providerMessageId: event.messageId, from: event.from, to: event.to,
-          text: telnyxInboundText(event), receivedAt: event.receivedAt ?? ctx.now(),
+          text: telnyxInboundText({ ...event, media }), receivedAt: event.receivedAt ?? ctx.now(), media,
         });
         ctx.log.info({ ...log, messageId: event.messageId, outcome: outcome.kind, media: event.media.length }, 'telnyx inbound message');
         return reply.status(200).send({ ok: true });

@@ -45,6 +45,14 @@ describe('the Telnyx webhook', () => {
     expect(rows[0]!.created.toISOString()).toBe('2025-11-24T15:41:07.436Z');
   });
 
+  it('stores an MMS with its media (URL and content type)', async () => {
+    expect((await postAsTelnyx(cred.webhookUrls.webhook, keys.privateKey, fixture('message-received-mms.json'))).status).toBe(200);
+    const row = await engage.ctx.db.selectFrom('messages').selectAll().where('provider_message_id', '=', '9a8b7c6d-5e4f-4a3b-9c2d-1e0f9a8b7c6d').executeTakeFirstOrThrow();
+    expect(row.body).toBe('https://media.telnyx.example/84cca175/photo.jpg');
+    const media = await engage.ctx.db.selectFrom('message_media').select(['position', 'url', 'content_type']).where('message_id', '=', row.id).execute();
+    expect(media).toEqual([{ position: 0, url: 'https://media.telnyx.example/84cca175/photo.jpg', content_type: 'image/jpeg' }]);
+  });
+
   const body = fixture('message-received.json').replace('84cca175-9755-4859-b67f-4730d7f58aa3', '00000000-0000-4000-8000-00000000bad1');
   const now = () => String(Math.floor(Date.now() / 1000));
   it.each([

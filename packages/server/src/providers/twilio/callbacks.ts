@@ -109,9 +109,9 @@ export function parseTwilioStatus(p: TwilioParams): TwilioStatus {
 }
 
 /**
- * The text the inbound pipeline stores. MMS media are not stored by Engage yet: a picture-only
- * message becomes its media URLs so an agent still sees something; text always wins, so a
- * `STOP` with a picture attached still opts out.
+ * The text the inbound pipeline stores. The media are kept beside the message (message_media);
+ * the contract's message has text only, so a picture-only message's text is its media URLs and
+ * an integrator still sees something. Text always wins, so a `STOP` with a picture still opts out.
  */
 export function inboundText(m: TwilioInbound): string {
   if (m.body.trim() !== '' || m.media.length === 0) return m.body;

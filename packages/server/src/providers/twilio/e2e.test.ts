@@ -38,7 +38,7 @@ describe('a campaign sending through Twilio', () => {
     const campaign = (await engage.api('POST', '/api/public/engage/campaigns', {
       name: 'Via Twilio', senderSourceId: source.body.id, schedule: ALL_DAY,
       messages: { outgoingMessage: 'Hi {{Name}}, want a quote?', responseMessage: 'Thanks {{Name}}, an agent will text you.' },
-      webhooks: { deliveryResult: `${receiver.url}/dr`, conversationStarted: `${receiver.url}/cs` },
+      webhooks: { deliveryResult: `${receiver.url}/dr`, conversationStarted: `${receiver.url}/cs`, incomingMessage: `${receiver.url}/nm` },
     })).body;
     expect(campaign.senderSourceId).toBe(source.body.id);
     // Twilio reports delivery before "sent": the lead must still end DELIVERED.
@@ -77,5 +77,20 @@ describe('a campaign sending through Twilio', () => {
     // The automatic answer goes out through Twilio too, from the number the lead texted.
     await eventually(() => (fake.requests.length === 2 ? true : undefined), 10_000, 'the automatic answer');
     expect(fake.requests[1]!.form).toMatchObject({ To: LEAD, From: OUR_NUMBER, Body: 'Thanks Kim, an agent will text you.' });
+
+    // A picture: the contract's message keeps its text (the URL stands in), the widget state has the media.
+    const picture = 'https://api.twilio.com/2010-04-01/Accounts/AC0123456789abcdef0123456789abcdef/Messages/MM0000000000000000000000000000e2e2/Media/ME0000000000000000000000000000e2e2';
+    expect((await postAsTwilio(cred.webhookUrls.inbound, TOKEN, {
+      MessageSid: 'MM0000000000000000000000000000e2e2', NumMedia: '1', MediaUrl0: picture, MediaContentType0: 'image/jpeg',
+      Body: '', To: OUR_NUMBER, AccountSid: ACCOUNT, From: LEAD, ApiVersion: '2010-04-01',
+    })).status).toBe(200);
+    const [newMessage] = await receiver.waitFor('NewMessage');
+    expect(newMessage!.body.data.messages).toEqual([{ id: expect.any(String), sender: LEAD, direction: 'INBOUND', timestamp: expect.any(String), message: picture }]);
+    const key = new URL(started!.body.endpoints.conversationEndpoint).searchParams.get('key')!;
+    const conversation = (await engage.api('GET', `/api/public/engage/conversation?key=${encodeURIComponent(key)}`)).body;
+    expect(Object.keys(conversation)).toEqual(['data', 'endpoints']);
+    expect(Object.keys(conversation.data.messages.at(-1))).toEqual(['id', 'sender', 'direction', 'timestamp', 'message']);
+    const state = (await engage.api('GET', `/api/public/engage/conversation/state?key=${encodeURIComponent(key)}`)).body;
+    expect(state.media).toEqual({ [newMessage!.body.data.messages[0].id]: [{ url: picture, contentType: 'image/jpeg' }] });
   });
 });

@@ -2,7 +2,8 @@
  * Test support (imported by tests only): a local fake of Twilio's Messages API on 127.0.0.1 that
  * speaks Twilio's wire format — form-encoded creates with basic auth, Message resources and error
  * bodies as JSON — and plays Twilio's side of the webhooks: status callbacks and incoming
- * messages, form-encoded and signed with the official `twilio` library.
+ * messages, form-encoded and signed with the official `twilio` library. It also answers Lookup v2
+ * (`GET /v2/PhoneNumbers/{E.164}?Fields=line_type_intelligence`, point ENGAGE_TWILIO_LOOKUP_URL at it).
  */
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
@@ -51,6 +52,12 @@ export class FakeTwilio {
   callbackStatuses: string[] = [];
   /** Results of the status callbacks played, in order. */
   readonly callbackResults: { status: string; result: CallbackResult }[] = [];
+  /** Lookup requests, apart from the message creates in `requests`. */
+  readonly lookups: RecordedRequest[] = [];
+  /** Line type and carrier per phone for Lookup answers; a phone not listed is a Verizon mobile. `invalid` answers `valid: false`. */
+  lineTypes: Record<string, { type: string; carrier: string | null } | 'invalid'> = {};
+  /** Answers for the next lookups, in order (errors, slowness); when empty, the line type answer. */
+  readonly lookupScript: ScriptedAnswer[] = [];
   private readonly accounts = new Map<string, string>();
   private seq = 0;
   private server = http.createServer((req, res) => void this.handle(req, res));
@@ -72,11 +79,15 @@ export class FakeTwilio {
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const raw = await readBody(req);
     const path = req.url ?? '';
-    this.requests.push({ method: req.method ?? '', path, headers: req.headers, raw, form: Object.fromEntries(new URLSearchParams(raw)) });
     const json = (status: number, body: string, headers: Record<string, string> = {}) => {
       res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers });
       res.end(body);
     };
+    if (path.startsWith('/v2/PhoneNumbers/')) {
+      this.lookups.push({ method: req.method ?? '', path, headers: req.headers, raw, form: {} });
+      return this.lookup(req, path, json);
+    }
+    this.requests.push({ method: req.method ?? '', path, headers: req.headers, raw, form: Object.fromEntries(new URLSearchParams(raw)) });
     const m = /^\/2010-04-01\/Accounts\/(AC[0-9a-f]{32})\/Messages\.json$/.exec(path);
     if (req.method !== 'POST' || !m) return json(404, JSON.stringify({ code: 20404, message: 'The requested resource was not found', more_info: 'https://www.twilio.com/docs/errors/20404', status: 404 }));
     const [user, pass] = Buffer.from((req.headers.authorization ?? '').replace(/^Basic /, ''), 'base64').toString('utf8').split(':');
@@ -99,6 +110,30 @@ export class FakeTwilio {
     json(201, JSON.stringify(created));
     const callback = form.get('StatusCallback');
     if (callback && this.callbackStatuses.length > 0) void this.playCallbacks(callback, m[1]!, sid, form);
+  }
+
+  private async lookup(req: http.IncomingMessage, path: string, json: (status: number, body: string, headers?: Record<string, string>) => void): Promise<void> {
+    const [user, pass] = Buffer.from((req.headers.authorization ?? '').replace(/^Basic /, ''), 'base64').toString('utf8').split(':');
+    if (!user || this.accounts.get(user) !== pass) return json(401, fixture('send-error-20003.json'));
+    const url = new URL(path, 'http://fake');
+    const phone = decodeURIComponent(url.pathname.slice('/v2/PhoneNumbers/'.length));
+    const scripted = this.lookupScript.shift();
+    if (scripted) {
+      if (scripted.delayMs) await new Promise((r) => setTimeout(r, scripted.delayMs));
+      if (!req.socket.destroyed) json(scripted.status, scripted.body, scripted.headers);
+      return;
+    }
+    const known = this.lineTypes[phone];
+    const answer = JSON.parse(fixture(known === 'invalid' ? 'lookup-invalid.json' : 'lookup-line-type-mobile.json')) as Record<string, unknown>;
+    Object.assign(answer, { phone_number: phone, url: `https://lookups.twilio.com/v2/PhoneNumbers/${phone}` });
+    // Only the data packages asked for in `Fields` are filled; the others stay null.
+    const fields = (url.searchParams.get('Fields') ?? '').split(',');
+    if (!fields.includes('line_type_intelligence')) answer.line_type_intelligence = null;
+    else if (known && known !== 'invalid') {
+      const landline = JSON.parse(fixture('lookup-line-type-landline.json')) as { line_type_intelligence: Record<string, unknown> };
+      answer.line_type_intelligence = { ...(known.type === 'mobile' ? (answer.line_type_intelligence as object) : landline.line_type_intelligence), type: known.type, carrier_name: known.carrier };
+    }
+    json(200, JSON.stringify(answer));
   }
 
   private async playCallbacks(url: string, accountSid: string, sid: string, form: URLSearchParams): Promise<void> {

@@ -15,7 +15,7 @@ const TOKEN = '9f8e7d6c5b4a39281706f5e4d3c2b1a0';
 const CALLBACK = 'https://engage.example.com/api/providers/twilio/6f1c2d3e-4b5a-4978-8a6b-5c4d3e2f1a0b/status';
 const NOW = new Date('2025-11-24T15:30:00.000Z');
 const cred = (over: Partial<TwilioCredential> = {}): TwilioCredential => ({
-  kind: 'twilio', id: '6f1c2d3e-4b5a-4978-8a6b-5c4d3e2f1a0b', workspaceId: 1, name: 'main', accountSid: ACCOUNT, messagingServiceSid: null, authToken: TOKEN, ...over,
+  kind: 'twilio', id: '6f1c2d3e-4b5a-4978-8a6b-5c4d3e2f1a0b', workspaceId: 1, name: 'main', accountSid: ACCOUNT, messagingServiceSid: null, lookupLineType: false, authToken: TOKEN, ...over,
 });
 const req = { reference: '6743a1b2c3d4e5f601234567', from: '+12125550100', to: '+13125550101', body: 'Hi Kim, want a quote? Reply YES' };
 

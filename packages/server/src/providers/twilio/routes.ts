@@ -11,7 +11,7 @@ import type { AppContext } from '../../context.ts';
 import { receiveInbound } from '../../conversations/inbound.ts';
 import { providerKey, type TwilioCredential } from '../credentials.ts';
 import { applyReceiptPatiently } from '../receipts.ts';
-import { calledUrl, invalidSignature, mediaType, numberAcceptsInbound, rawBody, refuse, webhookCredential } from '../webhook-support.ts';
+import { calledUrl, invalidSignature, keptMedia, mediaType, numberAcceptsInbound, rawBody, refuse, webhookCredential } from '../webhook-support.ts';
 import { CallbackError, inboundText, parseTwilioInbound, parseTwilioStatus } from './callbacks.ts';
 import { parseForm, verifyTwilioSignature, type TwilioParams, type TwilioRequestBody } from './signature.ts';
 
@@ -85,8 +85,10 @@ export function twilioWebhookRoutes(ctx: AppContext) {
       if (!(await numberAcceptsInbound(ctx, v.cred.workspaceId, m.to))) {
         return refuse(ctx, req, reply, 'twilio', v.cred.id, { status: 422, code: 'UNPROCESSABLE', message: 'To is a number of another workspace', reason: 'number of another workspace' });
       }
+      // Media URLs that are not kept (not http(s)) do not stand in for the text either.
+      const media = keptMedia(m.media);
       const outcome = await receiveInbound(ctx, {
-        provider: providerKey('twilio', v.cred.id), providerMessageId: m.messageSid, from: m.from, to: m.to, text: inboundText(m), receivedAt: ctx.now(),
+        provider: providerKey('twilio', v.cred.id), providerMessageId: m.messageSid, from: m.from, to: m.to, text: inboundText({ ...m, media }), receivedAt: ctx.now(), media,
       });
       ctx.log.info({ provider: 'twilio', credentialId: v.cred.id, messageSid: m.messageSid, outcome: outcome.kind, media: m.media.length }, 'twilio inbound message');
       return reply.status(200).type('text/xml').send(EMPTY_TWIML);

@@ -53,10 +53,30 @@ describe('Twilio incoming-message webhook', () => {
     expect(rows[0]!.workspace_id).not.toBeNull();
   });
 
-  it('stores a picture-only MMS as its media URL', async () => {
+  it('stores a picture-only MMS with its media, its text being the media URL', async () => {
     expect((await postAsTwilio(cred.webhookUrls.inbound, TOKEN, params('inbound-mms.form'))).status).toBe(200);
     const row = await engage.ctx.db.selectFrom('messages').selectAll().where('provider_message_id', '=', 'MM0a1b2c3d4e5f60718293a4b5c6d7e8f9').executeTakeFirstOrThrow();
     expect(row.body).toMatch(/^https:\/\/api\.twilio\.com\/.*\/Media\/ME/);
+    const media = await engage.ctx.db.selectFrom('message_media').selectAll().where('message_id', '=', row.id).execute();
+    expect(media).toEqual([{ message_id: row.id, position: 0, url: row.body, content_type: 'image/jpeg' }]);
+  });
+
+  it('keeps several media in order with the text, and drops media URLs that are not http(s)', async () => {
+    const p = {
+      ...params('inbound-sms.form'), MessageSid: 'MM0000000000000000000000000000b001', SmsMessageSid: 'MM0000000000000000000000000000b001', SmsSid: 'MM0000000000000000000000000000b001',
+      Body: 'Two pictures', NumMedia: '3',
+      MediaUrl0: 'https://api.twilio.com/2010-04-01/Accounts/AC8f3b2c1d4e5f60718293a4b5c6d7e8f9/Messages/MM0000000000000000000000000000b001/Media/ME01', MediaContentType0: 'image/png',
+      MediaUrl1: 'javascript:alert(1)', MediaContentType1: 'image/png',
+      MediaUrl2: 'https://api.twilio.com/2010-04-01/Accounts/AC8f3b2c1d4e5f60718293a4b5c6d7e8f9/Messages/MM0000000000000000000000000000b001/Media/ME02', MediaContentType2: 'video/mp4',
+    };
+    expect((await postAsTwilio(cred.webhookUrls.inbound, TOKEN, p)).status).toBe(200);
+    const row = await engage.ctx.db.selectFrom('messages').selectAll().where('provider_message_id', '=', 'MM0000000000000000000000000000b001').executeTakeFirstOrThrow();
+    expect(row.body).toBe('Two pictures');
+    const media = await engage.ctx.db.selectFrom('message_media').select(['position', 'url', 'content_type']).where('message_id', '=', row.id).orderBy('position').execute();
+    expect(media).toEqual([
+      { position: 0, url: p.MediaUrl0, content_type: 'image/png' },
+      { position: 1, url: p.MediaUrl2, content_type: 'video/mp4' },
+    ]);
   });
 
   it('verifies against PUBLIC_URL (with or without the default port) and keeps the query string', async () => {

@@ -1,10 +1,12 @@
 /**
  * Create or edit a campaign: name and sender source, the five messages (token picker, segment
- * counter, live preview against a sample lead), the schedule grid, dispositions, webhooks, and
- * the lifecycle buttons (submit, approve, activate, pause, complete).
+ * counter, live preview against a sample lead), the schedule grid, dispositions, automations and
+ * follow-ups (../automations.tsx), webhooks, and the lifecycle buttons (submit, approve, activate,
+ * pause, complete).
  */
 import { useEffect, useState, type FormEvent } from 'react';
 import { errorText, get, patch, post } from '../api.ts';
+import { AutomationsSection, fieldErrorOf, followUpsDraftOf, followUpsToApi, rulesDraftOf, rulesToApi, type AutomationFields, type FieldError, type FollowUpDraft, type RuleDraft } from '../automations.tsx';
 import { StatusBadge } from '../format.tsx';
 import { navigate } from '../router.ts';
 import { DAYS, type Campaign, type Disposition, type ListSummary, type MessageKey, type Schedule, type SenderSource, type WebhookKey } from '../types.ts';
@@ -35,9 +37,11 @@ interface Draft {
   schedule: Schedule;
   dispositions: Disposition[];
   webhooks: Record<WebhookKey, string>;
+  automations: RuleDraft[];
+  followUps: FollowUpDraft[];
 }
 
-function draftOf(c: Campaign | null): Draft {
+function draftOf(c: (Campaign & AutomationFields) | null): Draft {
   const empty = Object.fromEntries(DAYS.map((d) => [d, [{ start: 540, end: 1200 }]])) as unknown as Schedule;
   return {
     name: c?.name ?? '',
@@ -46,6 +50,8 @@ function draftOf(c: Campaign | null): Draft {
     schedule: c?.schedule ?? empty,
     dispositions: c?.dispositions ?? [{ disposition: 'Interested', success: true, doNotContact: false }, { disposition: 'Not interested', success: false, doNotContact: false }],
     webhooks: Object.fromEntries(WEBHOOKS.map((w) => [w.key, c?.webhooks?.[w.key] ?? ''])) as Record<WebhookKey, string>,
+    automations: rulesDraftOf(c?.automations),
+    followUps: followUpsDraftOf(c?.followUps),
   };
 }
 
@@ -55,6 +61,7 @@ export function CampaignEditor({ campaignId }: { campaignId: string | null }) {
   const [sources, setSources] = useState<SenderSource[]>([]);
   const [sample, setSample] = useState<Record<string, unknown>>(DEFAULT_SAMPLE);
   const [error, setError] = useState('');
+  const [fieldError, setFieldError] = useState<FieldError | null>(null);
   const [notice, setNotice] = useState('');
   const [busy, setBusy] = useState(false);
 
@@ -92,6 +99,7 @@ export function CampaignEditor({ campaignId }: { campaignId: string | null }) {
     e?.preventDefault();
     setBusy(true);
     setError('');
+    setFieldError(null);
     setNotice('');
     try {
       const body = active
@@ -103,6 +111,8 @@ export function CampaignEditor({ campaignId }: { campaignId: string | null }) {
             schedule: draft.schedule,
             dispositions: draft.dispositions.map((d) => ({ ...(d.id ? { id: d.id } : {}), disposition: d.disposition, success: d.success, doNotContact: d.doNotContact })),
             webhooks: Object.fromEntries(WEBHOOKS.map((w) => [w.key, draft.webhooks[w.key].trim() || null])),
+            automations: rulesToApi(draft.automations),
+            followUps: followUpsToApi(draft.followUps),
           };
       const saved = campaign ? await patch<Campaign>(`/api/public/engage/campaigns/${campaign.id}`, body) : await post<Campaign>('/api/public/engage/campaigns', body);
       setCampaign(saved);
@@ -111,6 +121,7 @@ export function CampaignEditor({ campaignId }: { campaignId: string | null }) {
       if (!campaign) navigate(`/campaigns/${saved.id}`);
     } catch (err) {
       setError(errorText(err));
+      setFieldError(fieldErrorOf(err));
     } finally {
       setBusy(false);
     }
@@ -209,6 +220,14 @@ export function CampaignEditor({ campaignId }: { campaignId: string | null }) {
         </table>
         <button type="button" disabled={locked} onClick={() => up({ dispositions: [...draft.dispositions, { disposition: '', success: false, doNotContact: false }] })}>Add disposition</button>
       </fieldset>
+
+      <AutomationsSection
+        campaignId={campaign?.id ?? null} rules={draft.automations} followUps={draft.followUps}
+        dispositions={draft.dispositions.map((d) => d.disposition.trim()).filter(Boolean)} tokens={tokens} sample={sample}
+        locked={locked} active={active} fieldError={fieldError}
+        onRules={(fn) => setDraft((d) => ({ ...d, automations: fn(d.automations) }))}
+        onFollowUps={(fn) => setDraft((d) => ({ ...d, followUps: fn(d.followUps) }))}
+      />
 
       <fieldset className="card">
         <legend>Webhooks</legend>

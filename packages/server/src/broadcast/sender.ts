@@ -17,7 +17,7 @@ import type { LeadRow } from '../leads/view.ts';
 import type { AppContext } from '../context.ts';
 import { currentWindowEnd, nextSendTime, type QuietHoursPolicy } from '../core/quiet-hours.ts';
 import { ALWAYS_SCHEDULE, localTime, nextScheduleStart } from '../core/schedule.ts';
-import { callProviderFor, classifySend, crashNow, recordOutcomes, type MessageRow, type SendOutcome } from '../conversations/outbound.ts';
+import { crashNow, dispatchMessages, recordOutcomes, type MessageRow } from '../conversations/outbound.ts';
 import { claimBatch, closeSuppressedLeads, pendingPairs, type ClaimResult, type ZonePair } from './claim.ts';
 
 export { UNKNOWN_ZONE_STAND_INS } from '../core/quiet-hours.ts';
@@ -66,7 +66,7 @@ export async function recoverInterruptedSends(ctx: AppContext): Promise<number> 
   }
   if (repeat.length > 0) {
     ctx.log.warn({ count: repeat.length }, 'repeating interrupted sends under their original references');
-    await sendBatch(ctx, repeat);
+    await dispatchMessages(ctx, repeat);
   }
   return replies.rows.length + leads.rows.length;
 }
@@ -272,19 +272,6 @@ async function setSendingStatus(ctx: AppContext, c: CampaignRow, status: string,
   Object.assign(c, { sending_status: status, sending_status_description: description, next_run_time: nextRunTime });
 }
 
-/** Sends a claimed batch concurrently and records every outcome in one transaction. */
-export async function sendBatch(ctx: AppContext, messages: MessageRow[], validUntil: Date | null = null): Promise<SendOutcome[]> {
-  const now = () => ctx.now();
-  const outcomes = await Promise.all(
-    messages.map(async (msg) => {
-      const { result, idempotent } = await callProviderFor(ctx, msg, validUntil);
-      return classifySend(result, { attempt: Math.max(1, msg.attempts), maxAttempts: ctx.config.sendMaxAttempts, idempotent, now: now(), retryBaseMs: ctx.config.sendRetryBaseMs });
-    }),
-  );
-  await recordOutcomes(ctx, messages.map((msg, i) => ({ msg, outcome: outcomes[i]! })));
-  return outcomes;
-}
-
 /** One lane: claim, send, record, until there is nothing to do now. Returns messages sent. */
 async function laneStep(ctx: AppContext, planner: Planner): Promise<number | null> {
   await planner.ensureFresh();
@@ -298,7 +285,7 @@ async function laneStep(ctx: AppContext, planner: Planner): Promise<number | nul
   // The batch is one (zone, state) pair: one window, whose end bounds how long the provider may
   // keep the messages queued (Twilio's ValidityPeriod), so none lands after quiet hours begin.
   const validUntil = currentWindowEnd({ schedule: campaignSchedule(work.plan.campaign), policy: work.plan.policy, timeZone: work.pair.tz || null, state: work.pair.st || null, now: ctx.now() });
-  await sendBatch(ctx, r.messages, validUntil);
+  await dispatchMessages(ctx, r.messages, validUntil);
   return r.messages.length;
 }
 

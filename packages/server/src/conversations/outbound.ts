@@ -130,12 +130,25 @@ export async function callProviderFor(ctx: AppContext, msg: MessageRow, validUnt
   }
 }
 
+/**
+ * Hands claimed (SENDING) messages to their providers, all at once, and records every outcome in
+ * one transaction. `msg.attempts` is which attempt each is; `validUntil` bounds how long a
+ * provider may keep them queued.
+ */
+export async function dispatchMessages(ctx: AppContext, messages: MessageRow[], validUntil: Date | null = null): Promise<SendOutcome[]> {
+  const outcomes = await Promise.all(
+    messages.map(async (msg) => {
+      const { result, idempotent } = await callProviderFor(ctx, msg, validUntil);
+      return classifySend(result, { attempt: Math.max(1, msg.attempts), maxAttempts: ctx.config.sendMaxAttempts, idempotent, now: ctx.now(), retryBaseMs: ctx.config.sendRetryBaseMs });
+    }),
+  );
+  await recordOutcomes(ctx, messages.map((msg, i) => ({ msg, outcome: outcomes[i]! })));
+  return outcomes;
+}
+
 /** Hands one claimed (SENDING) message to its provider and records the outcome. */
-export async function dispatchMessage(ctx: AppContext, msg: MessageRow, attempt = Math.max(1, msg.attempts)): Promise<SendOutcome> {
-  const { result, idempotent } = await callProviderFor(ctx, msg);
-  const outcome = classifySend(result, { attempt, maxAttempts: ctx.config.sendMaxAttempts, idempotent, now: ctx.now(), retryBaseMs: ctx.config.sendRetryBaseMs });
-  await recordOutcomes(ctx, [{ msg, outcome }]);
-  return outcome;
+export async function dispatchMessage(ctx: AppContext, msg: MessageRow): Promise<SendOutcome> {
+  return (await dispatchMessages(ctx, [msg]))[0]!;
 }
 
 /**

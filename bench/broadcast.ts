@@ -22,6 +22,7 @@ import pg from 'pg';
 import { Pool } from 'undici';
 import { migrate } from '../packages/server/src/db/migrate.ts';
 import { SIMULATOR_CARRIER_PATH, simulatorCarrierToken } from '../packages/server/src/providers/simulator/provider.ts';
+import { waitFor } from './wait.ts';
 import { benchDatabase, withClient } from './db.ts';
 import { benchPhone } from './leads.ts';
 import { cpuMeter } from './stats.ts';
@@ -55,24 +56,14 @@ function startProcess(command: 'api' | 'worker', env: Record<string, string>): {
   return { child, ready };
 }
 
-async function waitUntil<T>(what: string, timeoutMs: number, check: () => Promise<T | undefined>, everyMs = 100): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await check();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}
-
 async function waitHealthy(base: string): Promise<void> {
-  await waitUntil('the API', 60_000, async () => {
+  await waitFor('the API', 60_000, async () => {
     try {
       return (await fetch(`${base}/health`)).ok ? true : undefined;
     } catch {
       return undefined;
     }
-  });
+  }, 100);
 }
 
 /** Inserts the campaign's leads with one INSERT … SELECT (setup, not measured). */
@@ -167,7 +158,7 @@ export async function benchBroadcast(): Promise<void> {
     let lastLog = t0;
     // Cheap completion check (partial indexes, LIMIT 1): counting a million rows four times a
     // second would load the database more than the sender does.
-    await waitUntil('the broadcast', 3_600_000, async () => {
+    await waitFor('the broadcast', 3_600_000, async () => {
       if (performance.now() - lastLog > 10_000) {
         lastLog = performance.now();
         const sent = (await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM simulator_messages`)).rows[0]!.n;

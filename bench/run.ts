@@ -26,6 +26,7 @@ import pg from 'pg';
 import { loadConfig } from '../packages/server/src/config.ts';
 import { startEngage, type Engage } from '../packages/server/src/engage.ts';
 import { benchDatabase } from './db.ts';
+import { waitFor } from './wait.ts';
 import { startFloor, type FloorServer } from './floor.ts';
 import type { LoadJob, LoadMessage, LoadResult } from './load.ts';
 import { cpuMeter, percentile, type CpuReport } from './stats.ts';
@@ -77,16 +78,6 @@ function runLoad(job: LoadJob): Promise<{ result: LoadResult; cpu: CpuReport }> 
       else reject(new Error(`load generator exited with ${signal ?? code} before reporting`));
     });
   });
-}
-
-async function waitFor<T>(what: string, timeoutMs: number, check: () => Promise<T | undefined>, everyMs = 20): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await check();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
 }
 
 interface Row {

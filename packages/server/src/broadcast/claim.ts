@@ -45,6 +45,21 @@ export function senderFor(lead: { phone: string; from_number: string | null }, p
   return stickyNumber(lead.phone, pool);
 }
 
+/**
+ * A lead's broadcast message as its claim makes it: `id` is the lead's `broadcast_message_id` (the
+ * provider's reference), `attempts` which attempt of the lead it is. The lease recovery rebuilds an
+ * interrupted one the same way, so a repeated send is the same message.
+ */
+export function broadcastMessage(
+  lead: { id: string; workspace_id: number; phone: string; attempts: number },
+  m: { id: string; from: string; body: string; provider: string; at: Date },
+): MessageRow {
+  return {
+    id: m.id, workspace_id: lead.workspace_id, lead_id: lead.id, direction: 'OUTBOUND', kind: 'BROADCAST', sender: m.from, recipient: lead.phone,
+    body: m.body, status: 'SENDING', status_message: null, provider: m.provider, provider_message_id: null, created: m.at, updated: m.at, attempts: lead.attempts,
+  };
+}
+
 /** A (time zone, state) pair of pending leads, with '' for unknown (as in the index). */
 export interface ZonePair {
   tz: string;
@@ -194,15 +209,11 @@ export async function claimBatch(ctx: AppContext, campaign: CampaignRow, pair: Z
       }
     }
 
-    // A message's `attempts` is which attempt of its lead it is.
-    const rows = taken.map((t) => ({ id: t.id, workspace_id: t.lead.workspace_id, lead_id: t.lead.id, sender: t.from, recipient: t.lead.phone, body: t.body, attempts: t.lead.attempts + 1 }));
     // The messages exist only here until their outcome is recorded (recordOutcomes writes each row
     // once, with its outcome); the lead's SENDING state and `broadcast_message_id` are what the
     // claim makes durable before the provider is called.
-    const messages: MessageRow[] = rows.map((r) => ({
-      ...r, direction: 'OUTBOUND', kind: 'BROADCAST', status: 'SENDING', status_message: null, provider: source.provider,
-      provider_message_id: null, created: now, updated: now,
-    }));
+    const messages = taken.map((t) => broadcastMessage({ ...t.lead, attempts: t.lead.attempts + 1 }, { id: t.id, from: t.from, body: t.body, provider: source.provider, at: now }));
+    const rows = messages.map((m) => ({ id: m.id, lead_id: m.lead_id, sender: m.sender }));
     await sql`UPDATE leads l SET status = 'SENDING', claimed_at = ${now}, broadcast_message_id = x.id, from_number = x.sender,
         attempts = l.attempts + 1, retry_after = NULL
       FROM json_to_recordset(${JSON.stringify(rows)}::json) AS x(id bpchar, lead_id bpchar, sender text)

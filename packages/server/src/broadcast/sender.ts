@@ -17,8 +17,8 @@ import type { LeadRow } from '../leads/view.ts';
 import type { AppContext } from '../context.ts';
 import { currentWindowEnd, nextSendTime, type QuietHoursPolicy } from '../core/quiet-hours.ts';
 import { ALWAYS_SCHEDULE, localTime, nextScheduleStart } from '../core/schedule.ts';
-import { crashNow, dispatchMessages, recordOutcomes, type MessageRow } from '../conversations/outbound.ts';
-import { claimBatch, closeSuppressedLeads, pendingPairs, type ClaimResult, type ZonePair } from './claim.ts';
+import { crashNow, dispatchMessages, providersOfNumbers, recordOutcomes, type MessageRow } from '../conversations/outbound.ts';
+import { broadcastMessage, claimBatch, closeSuppressedLeads, pendingPairs, type ClaimResult, type ZonePair } from './claim.ts';
 
 export { UNKNOWN_ZONE_STAND_INS } from '../core/quiet-hours.ts';
 
@@ -79,25 +79,18 @@ async function interruptedBroadcasts(ctx: AppContext, leads: LeadRow[]): Promise
     const c = await ctx.db.selectFrom('campaigns').selectAll().where('id', '=', id).executeTakeFirst();
     if (c) campaigns.set(id, c);
   }
-  const numbers = [...new Set(leads.map((l) => l.from_number).filter((n): n is string => n !== null))];
-  const providers = new Map(
-    numbers.length === 0 ? [] : (await ctx.db.selectFrom('sender_numbers').innerJoin('sender_sources', 'sender_sources.id', 'sender_numbers.sender_source_id')
-      .select(['sender_numbers.phone', 'sender_sources.provider']).where('sender_numbers.phone', 'in', numbers).execute()).map((r) => [r.phone, r.provider]),
-  );
+  const providers = await providersOfNumbers(ctx.db, [...new Set(leads.map((l) => l.from_number).filter((n): n is string => n !== null))]);
   // An older version wrote the message row at claim time: keep what it holds.
   const stored = new Map((await ctx.db.selectFrom('messages').selectAll().where('id', 'in', leads.map((l) => l.broadcast_message_id ?? '')).execute()).map((m) => [m.id, m]));
   const now = ctx.now();
-  return leads.map((l): MessageRow => {
+  return leads.map((l) => {
     const id = l.broadcast_message_id ?? '';
-    const old = stored.get(id);
-    if (old) return old;
     const campaign = campaigns.get(l.campaign_id);
-    return {
-      id, workspace_id: l.workspace_id, lead_id: l.id, direction: 'OUTBOUND', kind: 'BROADCAST', sender: l.from_number ?? '', recipient: l.phone,
+    return stored.get(id) ?? broadcastMessage(l, {
+      id, from: l.from_number ?? '', at: l.claimed_at ?? now,
       body: campaign ? renderTemplate(campaignMessages(campaign).outgoingMessage, l.lead_data as Record<string, unknown>) : '',
-      status: 'SENDING', status_message: null, provider: (l.from_number && providers.get(l.from_number)) || 'unresolved', provider_message_id: null,
-      created: l.claimed_at ?? now, updated: now, attempts: l.attempts,
-    };
+      provider: (l.from_number && providers.get(l.from_number)) || 'unresolved',
+    });
   });
 }
 

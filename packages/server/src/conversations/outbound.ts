@@ -20,15 +20,21 @@ export type OutboundKind = 'BROADCAST' | 'AGENT' | 'AUTO_RESPONSE' | 'AUTOMATION
 /** Compliance answers go out even to a suppressed phone (the STOP confirmation must reach it). */
 const COMPLIANCE_KINDS = new Set(['HELP', 'STOP', 'START']);
 
-/** The provider behind one of our numbers. */
-export async function providerOfNumber(db: DbOrTrx, phone: string): Promise<string | null> {
-  const row = await db
+/** The providers behind some of our numbers, by number (numbers of no sender source are absent). */
+export async function providersOfNumbers(db: DbOrTrx, phones: string[]): Promise<Map<string, string>> {
+  if (phones.length === 0) return new Map();
+  const rows = await db
     .selectFrom('sender_numbers')
     .innerJoin('sender_sources', 'sender_sources.id', 'sender_numbers.sender_source_id')
-    .select('sender_sources.provider')
-    .where('sender_numbers.phone', '=', phone)
-    .executeTakeFirst();
-  return row?.provider ?? null;
+    .select(['sender_numbers.phone', 'sender_sources.provider'])
+    .where('sender_numbers.phone', 'in', phones)
+    .execute();
+  return new Map(rows.map((r) => [r.phone, r.provider]));
+}
+
+/** The provider behind one of our numbers. */
+export async function providerOfNumber(db: DbOrTrx, phone: string): Promise<string | null> {
+  return (await providersOfNumbers(db, [phone])).get(phone) ?? null;
 }
 
 /**

@@ -10,7 +10,7 @@
  * statute distinguishes calls from texts or has exemptions (existing customers, consent), we
  * apply the strict reading. Sources are the statutes as cited; check them with counsel.
  */
-import { nextScheduleStart, WEEKDAYS, type Schedule, type TimeRange, type Weekday } from './schedule.ts';
+import { ALWAYS_SCHEDULE, nextScheduleStart, WEEKDAYS, type Schedule, type TimeRange, type Weekday } from './schedule.ts';
 
 export type QuietHoursPolicy = 'US_TCPA' | 'NONE';
 export const QUIET_HOURS_POLICIES: readonly QuietHoursPolicy[] = ['US_TCPA', 'NONE'];
@@ -142,15 +142,13 @@ export interface SendTimeInput {
   now: Date;
 }
 
-const ANY_TIME: Schedule = { ...(Object.fromEntries(WEEKDAYS.map((d) => [d, [{ start: 0, end: 1440 }]])) as WeeklyWindow), exceptions: [] };
-
 /**
  * When a message to this lead may go out: `now` if allowed now, otherwise the next allowed
  * instant, null when the schedule and policy allow nothing in the search window (two weeks).
  * Keyword answers (STOP/START/HELP) are never held: callers do not ask for them.
  */
 export function nextSendTime(input: SendTimeInput): Date | null {
-  const effective = effectiveSchedule(input.schedule ?? ANY_TIME, policyWindow(input.policy, input.state));
+  const effective = effectiveSchedule(input.schedule ?? ALWAYS_SCHEDULE, policyWindow(input.policy, input.state));
   const zones = input.timeZone === null ? UNKNOWN_ZONE_STAND_INS : [input.timeZone];
   return nextCommonStart(effective, zones, input.now);
 }
@@ -174,7 +172,7 @@ function complementRanges(ranges: TimeRange[]): TimeRange[] {
  * drops a message still queued then (Twilio's ValidityPeriod), so a late text never lands at night.
  */
 export function currentWindowEnd(input: SendTimeInput): Date | null {
-  const effective = effectiveSchedule(input.schedule ?? ANY_TIME, policyWindow(input.policy, input.state));
+  const effective = effectiveSchedule(input.schedule ?? ALWAYS_SCHEDULE, policyWindow(input.policy, input.state));
   const closed: Schedule = {
     ...(Object.fromEntries(WEEKDAYS.map((d) => [d, complementRanges(effective[d])])) as WeeklyWindow),
     exceptions: effective.exceptions.map((e) => ({ date: e.date, ranges: complementRanges(e.ranges) })),

@@ -1,5 +1,5 @@
 /** Small measurement helpers shared by the benchmark's processes. */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 
 /** Nearest-rank percentile of an ascending array. */
@@ -53,5 +53,67 @@ export function cpuMeter(): () => CpuReport {
     const busy = m1.busy - m0.busy;
     const total = busy + (m1.idle - m0.idle);
     return { seconds, machine: total > 0 ? busy / total : NaN, thisProcess: (p.user + p.system) / 1e6 / seconds };
+  };
+}
+
+/** CPU seconds (user + system) a Linux process has used so far; 0 once it is gone or off Linux. */
+export function processCpuSeconds(pid: number): number {
+  try {
+    // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+  } catch {
+    return 0;
+  }
+}
+
+/** The PostgreSQL server's processes (the postmaster and every backend and helper), by command name. */
+export function postgresPids(): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/comm`, 'utf8').trim() === 'postgres') pids.push(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return pids;
+}
+
+/** Linux's USER_HZ: /proc times are in hundredths of a second on every architecture Node runs on. */
+const CLOCK_TICKS = 100;
+
+/**
+ * Starts counting the CPU time of named processes, PostgreSQL's (all of them, backends come and go:
+ * each is sampled every second and its last sample kept) included; the returned function ends it and
+ * answers CPU seconds per wall second for each name (1 = one core).
+ */
+export function processCpuMeter(named: Record<string, number>): { stop: () => Record<string, number> } {
+  const t0 = performance.now();
+  const start = new Map<number, number>();
+  const last = new Map<number, number>();
+  const sample = () => {
+    for (const pid of [...Object.values(named), ...postgresPids()]) {
+      const s = processCpuSeconds(pid);
+      if (!start.has(pid)) start.set(pid, s);
+      if (s > 0) last.set(pid, s);
+    }
+  };
+  sample();
+  const timer = setInterval(sample, 1000);
+  timer.unref();
+  return {
+    stop() {
+      sample();
+      clearInterval(timer);
+      const seconds = (performance.now() - t0) / 1000;
+      const used = (pid: number) => (last.get(pid) ?? 0) - (start.get(pid) ?? 0);
+      const out: Record<string, number> = {};
+      const own = new Set(Object.values(named));
+      for (const [name, pid] of Object.entries(named)) out[name] = used(pid) / seconds;
+      out.postgres = [...start.keys()].filter((p) => !own.has(p)).reduce((sum, p) => sum + used(p), 0) / seconds;
+      return out;
+    },
   };
 }

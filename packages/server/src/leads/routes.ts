@@ -46,7 +46,7 @@ export function leadRoutes(ctx: AppContext) {
       const who = await authenticate(ctx, req);
       let q = ctx.db
         .selectFrom('lists')
-        .leftJoin('leads', 'leads.list_id', 'lists.id')
+        .leftJoin('leads', (join) => join.onRef('leads.campaign_id', '=', 'lists.campaign_id').onRef('leads.list_id', '=', 'lists.id'))
         .select((eb) => ['lists.id', 'lists.campaign_id', 'lists.name', 'lists.list_status', 'lists.created', eb.fn.count<number>('leads.id').as('leads')])
         .where('lists.workspace_id', '=', who.workspaceId)
         .groupBy('lists.id')
@@ -69,7 +69,7 @@ export function leadRoutes(ctx: AppContext) {
       const campaign = await getCampaign(ctx.db, who.workspaceId, req.params.id);
       const rows = await ctx.db
         .selectFrom('lists')
-        .leftJoin('leads', 'leads.list_id', 'lists.id')
+        .leftJoin('leads', (join) => join.onRef('leads.campaign_id', '=', 'lists.campaign_id').onRef('leads.list_id', '=', 'lists.id'))
         .select((eb) => [
           'lists.id', 'lists.name', 'lists.list_status', 'lists.created',
           eb.fn.count<number>('leads.id').as('leads'),
@@ -114,10 +114,11 @@ export function leadRoutes(ctx: AppContext) {
       },
     }, async (req) => {
       const who = await authenticate(ctx, req);
-      const list = await ctx.db.selectFrom('lists').select('id').where('id', '=', req.params.id).where('workspace_id', '=', who.workspaceId).executeTakeFirst();
+      const list = await ctx.db.selectFrom('lists').select(['id', 'campaign_id']).where('id', '=', req.params.id).where('workspace_id', '=', who.workspaceId).executeTakeFirst();
       if (!list) throw notFound('list');
       const limit = req.query.limit ?? 100;
-      let q = ctx.db.selectFrom('leads').selectAll().where('list_id', '=', list.id).orderBy('id').limit(limit);
+      // campaign first: leads_campaign_list (campaign_id, list_id, id) answers the page in id order
+      let q = ctx.db.selectFrom('leads').selectAll().where('campaign_id', '=', list.campaign_id).where('list_id', '=', list.id).orderBy('id').limit(limit);
       if (req.query.cursor) q = q.where('id', '>', req.query.cursor);
       const rows = await q.execute();
       return { leads: rows.map((l) => leadView(l, who.orgId)), nextCursor: rows.length === limit ? rows[rows.length - 1]!.id : null };

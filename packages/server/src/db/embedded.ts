@@ -60,7 +60,7 @@ const EMBEDDED_SETTINGS = [
  * How a new cluster is created. UTF-8 whatever the environment's locale; text compared byte by byte
  * (`C` collation) rather than through the C library's locale: every key Engage sorts or indexes by
  * (ids, phones, time zones) is ASCII, UTF-8's byte order is code-point order anyway, and comparing
- * with `strcoll` made each B-tree insert of a list import measurably slower (docs/lists.md).
+ * with `strcoll` made each B-tree insert of a list import measurably slower (docs/decisions.md).
  * Character classes (`lower`, `ILIKE`) keep the environment's locale.
  */
 const INITDB_FLAGS = ['--encoding=UTF8', '--lc-collate=C'];

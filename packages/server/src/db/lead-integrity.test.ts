@@ -1,7 +1,8 @@
 /**
- * Migration 011 replaced the foreign key from `leads` to `lists (id, campaign_id, workspace_id)` by
- * a check per statement and two guards (the key cost a query per inserted row). These tests prove
- * the guarantees the key gave still hold, against the real database.
+ * Migration 011 replaced the foreign keys from `leads` to `lists (id, campaign_id, workspace_id)`
+ * and from `messages` to `leads` and `workspaces` by checks per statement and guards on the parent
+ * tables (a foreign key costs a query per inserted row). These tests prove the guarantees the keys
+ * gave still hold, against the real database.
  */
 import { finished } from 'node:stream/promises';
 import { sql } from 'kysely';

@@ -173,21 +173,24 @@ export async function benchBroadcast(): Promise<void> {
     }, 100);
     const seconds = (performance.now() - t0) / 1000;
     const cpu = meter();
-    const cores = split.stop();
+    const { cores, postgresRoles } = split.stop();
     const outcome = (await db.query<{ status: string; n: number }>(`SELECT status, count(*)::int AS n FROM leads WHERE campaign_id = $1 GROUP BY status`, [campaignId])).rows;
     const duplicates = (await db.query<{ n: number }>(
       `SELECT count(*)::int AS n FROM (SELECT recipient FROM simulator_messages WHERE direction = 'OUTBOUND' GROUP BY recipient HAVING count(*) > 1) d`,
     )).rows[0]!.n;
     const handed = (await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM simulator_messages WHERE direction = 'OUTBOUND'`)).rows[0]!.n;
     const rate = LEADS / seconds;
-    log(`Engage: ${seconds.toFixed(1)} s, ${Math.round(rate).toLocaleString('en-US')} messages/s; leads ${JSON.stringify(outcome)}; ${handed} at the simulator; duplicates ${duplicates}; CPU machine ${Math.round(cpu.machine * 100)}%; cores used: ${coreSplit(cores)}`);
+    log(`Engage: ${seconds.toFixed(1)} s, ${Math.round(rate).toLocaleString('en-US')} messages/s; leads ${JSON.stringify(outcome)}; ${handed} at the simulator; duplicates ${duplicates}; CPU machine ${Math.round(cpu.machine * 100)}%; cores used: ${coreSplit(cores)} (${coreSplit(postgresRoles)})`);
     workerProc.child.kill('SIGTERM');
     await new Promise((r) => workerProc.child.once('exit', r));
 
     log(`baseline: ${LEADS.toLocaleString('en-US')} bare calls to ${SIMULATOR_CARRIER_PATH}, ${LANES * BATCH} in flight`);
+    const baseMeter = cpuMeter();
+    const baseSplit = processCpuMeter({ api: apiProc.child.pid!, loadGenerator: process.pid });
     const baseSeconds = await bareCalls(base, LEADS, LANES * BATCH);
     const baseRate = LEADS / baseSeconds;
-    log(`baseline: ${baseSeconds.toFixed(1)} s, ${Math.round(baseRate).toLocaleString('en-US')} calls/s`);
+    const baseCpu = { machine: baseMeter().machine, ...baseSplit.stop() };
+    log(`baseline: ${baseSeconds.toFixed(1)} s, ${Math.round(baseRate).toLocaleString('en-US')} calls/s; CPU machine ${Math.round(baseCpu.machine * 100)}%; cores used: ${coreSplit(baseCpu.cores)} (${coreSplit(baseCpu.postgresRoles)})`);
 
     const result = {
       name: `Broadcast: ${LEADS.toLocaleString('en-US')} leads through the simulator over loopback HTTP, no throttle`,
@@ -202,7 +205,7 @@ export async function benchBroadcast(): Promise<void> {
     await writeFile(path.join(REPO, 'bench', 'results', 'broadcast.json'), JSON.stringify(result, null, 2) + '\n');
     if (!process.env.BENCH_NO_DOC) {
       await writeSection(result, {
-        lanes: LANES, batch: BATCH, cpuBusy: cpu.machine, cores, loadBefore, postgres: `${version} (${databaseKind})`,
+        lanes: LANES, batch: BATCH, cpuBusy: cpu.machine, cores, postgresRoles, baseCpu, loadBefore, postgres: `${version} (${databaseKind})`,
         cpuModel: os.cpus()[0]?.model ?? 'unknown', nproc: os.cpus().length, outcome,
       });
     }
@@ -214,13 +217,16 @@ export async function benchBroadcast(): Promise<void> {
 
 /** `worker 0.62 · api 0.31 · …`: who used the machine's cores. */
 function coreSplit(cores: Record<string, number>): string {
-  const names: Record<string, string> = { worker: '`engage worker`', api: '`engage api` (carrier)', postgres: 'PostgreSQL (all processes)', coordinator: 'this coordinator' };
+  const names: Record<string, string> = { worker: '`engage worker`', api: '`engage api` (carrier)', postgres: 'PostgreSQL (all processes)', coordinator: 'this coordinator', loadGenerator: 'the load generator (this coordinator)' };
   return Object.entries(cores).map(([k, v]) => `${names[k] ?? k} ${v.toFixed(2)}`).join(' · ');
 }
 
 async function writeSection(
   r: { messages: number; seconds: number; messagesPerSecond: number; baseline: { callsPerSecond: number }; ratio: number; duplicates: number },
-  m: { lanes: number; batch: number; cpuBusy: number; cores: Record<string, number>; loadBefore: string; postgres: string; cpuModel: string; nproc: number; outcome: { status: string; n: number }[] },
+  m: {
+    lanes: number; batch: number; cpuBusy: number; cores: Record<string, number>; postgresRoles: Record<string, number>;
+    baseCpu: { machine: number; cores: Record<string, number>; postgresRoles: Record<string, number> }; loadBefore: string; postgres: string; cpuModel: string; nproc: number; outcome: { status: string; n: number }[];
+  },
 ): Promise<void> {
   const doc = path.join(REPO, 'docs', 'benchmarks.md');
   const start = '<!-- broadcast-benchmark:start -->';
@@ -238,7 +244,11 @@ async function writeSection(
     `| Engage: claim, render, provider call over HTTP, status write | ${fmt(r.messagesPerSecond)} | ${r.seconds} | ${r.ratio} | ${r.duplicates} |`,
     `| Baseline: bare HTTP calls to the same simulator endpoint | ${fmt(r.baseline.callsPerSecond)} | ${(r.messages / r.baseline.callsPerSecond).toFixed(2)} | – | – |`,
     '',
-    `Machine busy during the broadcast: ${Math.round(m.cpuBusy * 100)}% of all cores; cores used (CPU seconds per second): ${coreSplit(m.cores)}. Targets (issue 4): ≥ 5,000 messages/s, ratio ≥ 0.5, 0 duplicates.`,
+    `Machine busy during the broadcast: ${Math.round(m.cpuBusy * 100)}% of all cores; cores used (CPU seconds per second): ${coreSplit(m.cores)}; PostgreSQL's split: ${coreSplit(m.postgresRoles)}.`,
+    '',
+    `During the baseline: ${Math.round(m.baseCpu.machine * 100)}% of all cores; ${coreSplit(m.baseCpu.cores)}; PostgreSQL's split: ${coreSplit(m.baseCpu.postgresRoles)}.`,
+    '',
+    'Targets (issue 4): ≥ 5,000 messages/s, ratio ≥ 0.5, 0 duplicates.',
     end,
   ].join('\n');
   const text = await readFile(doc, 'utf8').catch(() => '# Benchmarks\n');

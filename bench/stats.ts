@@ -85,20 +85,45 @@ export function postgresPids(): number[] {
 const CLOCK_TICKS = 100;
 
 /**
- * Starts counting the CPU time of named processes, PostgreSQL's (all of them, backends come and go:
- * each is sampled every second and its last sample kept) included; the returned function ends it and
- * answers CPU seconds per wall second for each name (1 = one core).
+ * What a PostgreSQL process does, from the title it gives itself (`postgres: autovacuum worker`,
+ * `postgres: walwriter`, `postgres: <user> <db> <client> idle`, …): the part of the server's
+ * CPU the bench reports it under.
  */
-export function processCpuMeter(named: Record<string, number>): { stop: () => Record<string, number> } {
+export function postgresRole(pid: number): string {
+  let title = '';
+  try {
+    title = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ').trim();
+  } catch {
+    return 'backends';
+  }
+  if (!title.includes('postgres:')) return 'postmaster';
+  if (/autovacuum/.test(title)) return 'autovacuum';
+  if (/checkpointer|background writer|walwriter|wal writer/.test(title)) return 'wal and checkpoints';
+  if (/io worker/.test(title)) return 'io workers';
+  return 'backends';
+}
+
+/**
+ * Starts counting the CPU time of named processes, PostgreSQL's (all of them, backends come and go:
+ * each is sampled every second and its last sample kept; one that appears meanwhile counts from
+ * zero) included; the returned function ends it and answers CPU seconds per wall second for each
+ * name (1 = one core), and PostgreSQL's split by what its processes do (`postgresRoles`).
+ */
+export function processCpuMeter(named: Record<string, number>): { stop: () => { cores: Record<string, number>; postgresRoles: Record<string, number> } } {
   const t0 = performance.now();
   const start = new Map<number, number>();
   const last = new Map<number, number>();
+  const role = new Map<number, string>();
+  let first = true;
+  const own = new Set(Object.values(named));
   const sample = () => {
     for (const pid of [...Object.values(named), ...postgresPids()]) {
       const s = processCpuSeconds(pid);
-      if (!start.has(pid)) start.set(pid, s);
+      if (!start.has(pid)) start.set(pid, first ? s : 0);
+      if (!own.has(pid) && !role.has(pid)) role.set(pid, postgresRole(pid));
       if (s > 0) last.set(pid, s);
     }
+    first = false;
   };
   sample();
   const timer = setInterval(sample, 1000);
@@ -109,11 +134,12 @@ export function processCpuMeter(named: Record<string, number>): { stop: () => Re
       clearInterval(timer);
       const seconds = (performance.now() - t0) / 1000;
       const used = (pid: number) => (last.get(pid) ?? 0) - (start.get(pid) ?? 0);
-      const out: Record<string, number> = {};
-      const own = new Set(Object.values(named));
-      for (const [name, pid] of Object.entries(named)) out[name] = used(pid) / seconds;
-      out.postgres = [...start.keys()].filter((p) => !own.has(p)).reduce((sum, p) => sum + used(p), 0) / seconds;
-      return out;
+      const cores: Record<string, number> = {};
+      for (const [name, pid] of Object.entries(named)) cores[name] = used(pid) / seconds;
+      const postgresRoles: Record<string, number> = {};
+      for (const [pid, r] of role) postgresRoles[r] = (postgresRoles[r] ?? 0) + used(pid) / seconds;
+      cores.postgres = Object.values(postgresRoles).reduce((a, b) => a + b, 0);
+      return { cores, postgresRoles };
     },
   };
 }

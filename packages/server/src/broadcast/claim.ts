@@ -136,7 +136,8 @@ export async function claimBatch(ctx: AppContext, campaign: CampaignRow, pair: Z
     const candidates = await trx
       .selectFrom('leads as l')
       .innerJoin('lists as li', 'li.id', 'l.list_id')
-      .selectAll('l')
+      // Only what the claim uses: a lead row has a dozen timestamps the driver would parse for nothing.
+      .select(['l.id', 'l.workspace_id', 'l.phone', 'l.from_number', 'l.lead_data', 'l.attempts', 'l.lookup_status', 'l.normalized_carrier'])
       .where('l.campaign_id', '=', campaign.id)
       .where('l.status', '=', 'PENDING')
       .where(sql<boolean>`coalesce(l.time_zone, '') = ${pair.tz} AND coalesce(l.state, '') = ${pair.st}`)

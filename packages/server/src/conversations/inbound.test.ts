@@ -73,6 +73,32 @@ describe('inbound pipeline', () => {
     expect(stored).toHaveLength(1);
   });
 
+  it('a phone texted by two campaigns from the same number answers the one that texted it last', async () => {
+    const phone = '+13125550107';
+    const first = await broadcastTo(phone);
+    const later = await engage.api('POST', '/api/public/engage/campaigns', {
+      name: 'Inbound, later',
+      schedule: Object.fromEntries(['monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday'].map((d) => [d, [{ start: 0, end: 1440 }]])),
+      messages: { outgoingMessage: 'Hi again {{FirstName}}' },
+    });
+    await engage.api('POST', `/api/public/engage/campaigns/${later.body.id}/approve`);
+    await engage.api('POST', `/api/public/engage/campaigns/${later.body.id}/activate`);
+    const r = await engage.api('POST', '/api/public/engage/lead/load', { campaignId: later.body.id, fields: [{ name: 'Phone', value: phone }, { name: 'FirstName', value: 'Kim' }] });
+    const second = await eventually(async () => {
+      const l = (await engage.api('GET', `/api/public/engage/leads/${r.body.leadId}`)).body;
+      return l.status === 'DELIVERED' ? l : undefined;
+    }, 10_000, 'second broadcast delivered');
+    // Sticky sender: the same pool and phone give the same number in both campaigns.
+    expect(second.fromNumber).toBe(first.from);
+
+    const reply = await receiveInbound(engage.ctx, { provider: 'simulator', providerMessageId: 'SMtwo-campaigns', from: phone, to: first.from, text: 'which one?', receivedAt: new Date() });
+    expect(reply).toMatchObject({ kind: 'conversation-started', leadId: second.id });
+    // A number the phone was never texted from matches neither.
+    const stranger = ourNumbers.find((n) => n !== first.from);
+    expect(stranger).toBeDefined();
+    expect((await receiveInbound(engage.ctx, { provider: 'simulator', providerMessageId: 'SMtwo-other', from: phone, to: stranger!, text: 'hm', receivedAt: new Date() })).kind).toBe('unmatched');
+  });
+
   it('keeps a message from a phone that is no lead, for operators', async () => {
     const outcome = await receiveInbound(engage.ctx, { provider: 'simulator', providerMessageId: 'SMstranger', from: '+14155550199', to: ourNumbers[0]!, text: 'who is this?', receivedAt: new Date() });
     expect(outcome.kind).toBe('unmatched');

@@ -25,7 +25,7 @@ import { SIMULATOR_CARRIER_PATH, simulatorCarrierToken } from '../packages/serve
 import { waitFor } from './wait.ts';
 import { benchDatabase, withClient } from './db.ts';
 import { benchPhone } from './leads.ts';
-import { cpuMeter, processCpuMeter } from './stats.ts';
+import { cpuMeter, percentile, processCpuMeter } from './stats.ts';
 
 const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
 const REPO = path.resolve(BENCH_DIR, '..');
@@ -107,6 +107,44 @@ async function bareCalls(base: string, count: number, inFlight: number): Promise
   return seconds;
 }
 
+/** p50 / p99 / max of a probe's latencies, ms. */
+export interface Latency {
+  requests: number;
+  p50: number;
+  p99: number;
+  max: number;
+}
+
+/**
+ * Issue 4's "the API stays responsive while a million-lead campaign sends": each probe in turn,
+ * sequentially, then a pause of `everyMs`, until stopped; the latency of every request is kept.
+ */
+function startApiProbe(probes: Record<string, () => Promise<void>>, everyMs: number): { stop: () => Promise<Record<string, Latency>> } {
+  const samples: Record<string, number[]> = Object.fromEntries(Object.keys(probes).map((k) => [k, []]));
+  let stopped = false;
+  const running = (async () => {
+    while (!stopped) {
+      for (const [name, probe] of Object.entries(probes)) {
+        const t = performance.now();
+        await probe();
+        samples[name]!.push(performance.now() - t);
+      }
+      await new Promise((r) => setTimeout(r, everyMs));
+    }
+  })();
+  return {
+    async stop() {
+      stopped = true;
+      await running;
+      return Object.fromEntries(Object.entries(samples).map(([name, v]) => {
+        const sorted = Float64Array.from(v).sort();
+        const ms = (x: number) => Number(x.toFixed(1));
+        return [name, { requests: v.length, p50: ms(percentile(sorted, 50)), p99: ms(percentile(sorted, 99)), max: ms(sorted[sorted.length - 1] ?? NaN) }];
+      }));
+    },
+  };
+}
+
 export async function benchBroadcast(): Promise<void> {
   const stops: (() => Promise<unknown>)[] = [];
   try {
@@ -147,6 +185,24 @@ export async function benchBroadcast(): Promise<void> {
     log(`seeding ${LEADS.toLocaleString('en-US')} leads`);
     await seedLeads(db, campaignId, ws, listId, LEADS);
 
+    // The API probes: a read of the sending campaign, and a lead load into another campaign (a
+    // draft, so nothing more is sent): a transaction on the same tables the sender writes.
+    const draft = await api('POST', '/api/public/engage/campaigns', { name: 'Probe campaign', schedule: always, messages: { outgoingMessage: 'Hi {{FirstName}}' } });
+    let probePhone = 0;
+    const probes = {
+      'GET campaign': async () => {
+        await api('GET', `/api/public/engage/campaigns/${campaignId}`);
+      },
+      'POST lead/load': async () => {
+        const r = await api('POST', '/api/public/engage/lead/load', { campaignId: draft.id, fields: [{ name: 'Phone', value: benchPhone(8_000_000 + probePhone++) }, { name: 'FirstName', value: 'Probe' }] });
+        if (r.status !== 'Accepted') throw new Error(`probe lead load: ${JSON.stringify(r)}`);
+      },
+    };
+    log('API latency, nothing sending (10 s)');
+    const idleProbe = startApiProbe(probes, 100);
+    await new Promise((r) => setTimeout(r, 10_000));
+    const apiIdle = await idleProbe.stop();
+
     log(`starting \`engage worker\` (${LANES} lanes × batches of ${BATCH}) and activating`);
     const workerProc = startProcess('worker', { ...common, ENGAGE_SIMULATOR_URL: base, ENGAGE_SENDER_LANES: String(LANES), ENGAGE_SENDER_BATCH: String(BATCH) });
     stops.push(async () => {
@@ -158,6 +214,7 @@ export async function benchBroadcast(): Promise<void> {
     const split = processCpuMeter({ worker: workerProc.child.pid!, api: apiProc.child.pid!, coordinator: process.pid });
     const t0 = performance.now();
     await api('POST', `/api/public/engage/campaigns/${campaignId}/activate`);
+    const sendingProbe = startApiProbe(probes, 100);
     let lastLog = t0;
     // Cheap completion check (partial indexes, LIMIT 1): counting a million rows four times a
     // second would load the database more than the sender does.
@@ -172,6 +229,7 @@ export async function benchBroadcast(): Promise<void> {
       return inFlight.rowCount === 0 ? true : undefined;
     }, 100);
     const seconds = (performance.now() - t0) / 1000;
+    const apiSending = await sendingProbe.stop();
     const cpu = meter();
     const { cores, postgresRoles } = split.stop();
     const outcome = (await db.query<{ status: string; n: number }>(`SELECT status, count(*)::int AS n FROM leads WHERE campaign_id = $1 GROUP BY status`, [campaignId])).rows;
@@ -180,7 +238,7 @@ export async function benchBroadcast(): Promise<void> {
     )).rows[0]!.n;
     const handed = (await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM simulator_messages WHERE direction = 'OUTBOUND'`)).rows[0]!.n;
     const rate = LEADS / seconds;
-    log(`Engage: ${seconds.toFixed(1)} s, ${Math.round(rate).toLocaleString('en-US')} messages/s; leads ${JSON.stringify(outcome)}; ${handed} at the simulator; duplicates ${duplicates}; CPU machine ${Math.round(cpu.machine * 100)}%; cores used: ${coreSplit(cores)} (${coreSplit(postgresRoles)})`);
+    log(`Engage: ${seconds.toFixed(1)} s, ${Math.round(rate).toLocaleString('en-US')} messages/s; leads ${JSON.stringify(outcome)}; ${handed} at the simulator; duplicates ${duplicates}; API latency idle ${JSON.stringify(apiIdle)}, sending ${JSON.stringify(apiSending)}; CPU machine ${Math.round(cpu.machine * 100)}%; cores used: ${coreSplit(cores)} (${coreSplit(postgresRoles)})`);
     workerProc.child.kill('SIGTERM');
     await new Promise((r) => workerProc.child.once('exit', r));
 
@@ -200,6 +258,7 @@ export async function benchBroadcast(): Promise<void> {
       baseline: { name: `${LEADS.toLocaleString('en-US')} bare HTTP calls to the simulator endpoint (${LANES * BATCH} in flight)`, callsPerSecond: Math.round(baseRate) },
       ratio: Number((rate / baseRate).toFixed(3)),
       duplicates,
+      apiLatencyMs: { idle: apiIdle, sending: apiSending },
     };
     await mkdir(path.join(REPO, 'bench', 'results'), { recursive: true });
     await writeFile(path.join(REPO, 'bench', 'results', 'broadcast.json'), JSON.stringify(result, null, 2) + '\n');
@@ -222,7 +281,10 @@ function coreSplit(cores: Record<string, number>): string {
 }
 
 async function writeSection(
-  r: { messages: number; seconds: number; messagesPerSecond: number; baseline: { callsPerSecond: number }; ratio: number; duplicates: number },
+  r: {
+    messages: number; seconds: number; messagesPerSecond: number; baseline: { callsPerSecond: number }; ratio: number; duplicates: number;
+    apiLatencyMs: { idle: Record<string, Latency>; sending: Record<string, Latency> };
+  },
   m: {
     lanes: number; batch: number; cpuBusy: number; cores: Record<string, number>; postgresRoles: Record<string, number>;
     baseCpu: { machine: number; cores: Record<string, number>; postgresRoles: Record<string, number> }; loadBefore: string; postgres: string; cpuModel: string; nproc: number; outcome: { status: string; n: number }[];
@@ -247,6 +309,16 @@ async function writeSection(
     `Machine busy during the broadcast: ${Math.round(m.cpuBusy * 100)}% of all cores; cores used (CPU seconds per second): ${coreSplit(m.cores)}; PostgreSQL's split: ${coreSplit(m.postgresRoles)}.`,
     '',
     `During the baseline: ${Math.round(m.baseCpu.machine * 100)}% of all cores; ${coreSplit(m.baseCpu.cores)}; PostgreSQL's split: ${coreSplit(m.baseCpu.postgresRoles)}.`,
+    '',
+    'The API meanwhile (one request of each kind, then 100 ms, over and over; `engage api` is also the carrier):',
+    '',
+    '| request | nothing sending: p50 / p99 / max (ms) | while sending: p50 / p99 / max (ms) | requests while sending |',
+    '|---|--:|--:|--:|',
+    ...Object.keys(r.apiLatencyMs.sending).map((k) => {
+      const a = r.apiLatencyMs.idle[k]!;
+      const b = r.apiLatencyMs.sending[k]!;
+      return `| \`${k}\` | ${a.p50} / ${a.p99} / ${a.max} | ${b.p50} / ${b.p99} / ${b.max} | ${fmt(b.requests)} |`;
+    }),
     '',
     'Targets (issue 4): ≥ 5,000 messages/s, ratio ≥ 0.5, 0 duplicates.',
     end,

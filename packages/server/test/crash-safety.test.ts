@@ -10,7 +10,10 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createTestDatabase } from './db.ts';
 import { eventually, startTestEngage, testEnv, type TestEngage } from './harness.ts';
 import { recoverInterruptedSends } from '../src/broadcast/sender.ts';
+import { providerAgent } from '../src/providers/http-errors.ts';
 import { ProviderRegistry } from '../src/providers/registry.ts';
+import { FakeTwilio } from '../src/providers/twilio/fake-twilio.ts';
+import { createTwilioProvider } from '../src/providers/twilio/provider.ts';
 import type { SmsProvider } from '../src/providers/types.ts';
 
 const BIN = fileURLToPath(new URL('../bin/engage.js', import.meta.url));
@@ -95,6 +98,58 @@ describe('an interrupted send through a provider that cannot deduplicate', () =>
     expect(sends).toBe(0);
     const leads = await api.ctx.db.selectFrom('leads').select(['status', 'status_message']).where('campaign_id', '=', campaignId).execute();
     expect(leads.every((l) => l.status === 'UNKNOWN' && l.status_message?.startsWith('INTERRUPTED'))).toBe(true);
+  });
+
+  it('is reconciled where the provider can say what it has (Twilio): found → QUEUED under its id, else UNKNOWN; nothing is resent', async () => {
+    const campaignId = await setUpCampaignWithLeads();
+    await runWorker({ ENGAGE_CRASH_POINT: 'after-claim' });
+    const ACCOUNT = 'AC8f3b2c1d4e5f60718293a4b5c6d7e8f9';
+    const TOKEN = '9f8e7d6c5b4a39281706f5e4d3c2b1a0';
+    const fake = await new FakeTwilio({ [ACCOUNT]: TOKEN }).start();
+    const dispatcher = providerAgent(2_000);
+    try {
+      const twilioAdapter = createTwilioProvider(
+        { kind: 'twilio', id: '6f1c2d3e-4b5a-4978-8a6b-5c4d3e2f1a0b', workspaceId: 1, name: 'main', accountSid: ACCOUNT, messagingServiceSid: null, lookupLineType: false, authToken: TOKEN },
+        { apiUrl: fake.url, timeoutMs: 2_000, statusCallbackUrl: () => 'http://127.0.0.1:9/status', dispatcher },
+      );
+      let sends = 0;
+      // Under the sender source's provider key; Twilio's list is unreachable for one phone.
+      const provider: SmsProvider = {
+        name: 'simulator', idempotentSend: false,
+        send: async () => ({ ok: true, providerMessageId: `X${++sends}` }),
+        findSent: (q) => (q.to === PHONES[3] ? Promise.reject(new Error('twilio is down')) : twilioAdapter.findSent!(q)),
+      };
+      api.ctx.providers = new ProviderRegistry([provider]);
+      api.ctx.config.sendLeaseMs = 0;
+
+      const leads = await api.ctx.db.selectFrom('leads').select(['id', 'phone', 'from_number', 'lead_data', 'workspace_id']).where('campaign_id', '=', campaignId).execute();
+      const byPhone = new Map(leads.map((l) => [l.phone, l]));
+      const atTwilio = (i: number) => fake.addMessage(ACCOUNT, { to: PHONES[i]!, from: byPhone.get(PHONES[i]!)!.from_number!, body: `Hello n${i}`, created: new Date() });
+      // Twilio took the texts of the first two before the worker died.
+      const sid0 = atTwilio(0);
+      const sid1 = atTwilio(1);
+      // The third's only match is a text Engage already recorded (another message): not this one.
+      const sid2 = atTwilio(2);
+      await api.ctx.db.insertInto('messages').values({
+        id: '000000000000000000000001', workspace_id: leads[0]!.workspace_id, lead_id: null, direction: 'OUTBOUND', kind: 'REPLY', sender: byPhone.get(PHONES[2]!)!.from_number!,
+        recipient: PHONES[2]!, body: 'Hello n2', status: 'DELIVERED', status_message: null, provider: 'simulator', provider_message_id: sid2, created: new Date(), updated: new Date(),
+      }).execute();
+
+      expect(await recoverInterruptedSends(api.ctx)).toBe(PHONES.length);
+      expect(sends).toBe(0);
+      expect(fake.requests).toHaveLength(0); // no create reached Twilio
+      const after = new Map((await api.ctx.db.selectFrom('leads').select(['phone', 'status', 'status_message', 'broadcast_message_id']).where('campaign_id', '=', campaignId).execute()).map((l) => [l.phone, l]));
+      const messageOf = async (phone: string) => api.ctx.db.selectFrom('messages').select(['status', 'provider_message_id']).where('id', '=', after.get(phone)!.broadcast_message_id!).executeTakeFirstOrThrow();
+      expect(after.get(PHONES[0]!)!.status).toBe('QUEUED');
+      expect(await messageOf(PHONES[0]!)).toEqual({ status: 'QUEUED', provider_message_id: sid0 });
+      expect(after.get(PHONES[1]!)!.status).toBe('QUEUED');
+      expect(await messageOf(PHONES[1]!)).toEqual({ status: 'QUEUED', provider_message_id: sid1 });
+      for (const i of [2, 4]) expect(after.get(PHONES[i]!)).toMatchObject({ status: 'UNKNOWN', status_message: expect.stringMatching(/^INTERRUPTED: .*the provider has no such text since the claim$/) });
+      expect(after.get(PHONES[3]!)).toMatchObject({ status: 'UNKNOWN', status_message: expect.stringContaining('could not be asked whether it has the text (twilio is down)') });
+    } finally {
+      await dispatcher.close();
+      await fake.stop();
+    }
   });
 
   it('settles a send whose provider cannot be resolved as UNKNOWN instead of failing every pass', async () => {

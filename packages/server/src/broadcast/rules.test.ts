@@ -11,7 +11,7 @@ import type { AppContext } from '../context.ts';
 import { queueReply } from '../conversations/outbound.ts';
 import { sendMessageTask } from '../conversations/send-message.task.ts';
 import { ProviderRegistry } from '../providers/registry.ts';
-import type { SendRequest, SendResult, SmsProvider } from '../providers/types.ts';
+import type { SendRequest, SendResult, SentQuery, SmsProvider } from '../providers/types.ts';
 import { senderFor } from './claim.ts';
 import { broadcastTick, startBroadcastSender } from './sender.ts';
 import { affords, bucketCapacity, refill, waitFor } from './throttle.ts';
@@ -253,6 +253,29 @@ describe('provider errors', () => {
     expect(gaveUp.status).toBe('FAILED');
     expect(gaveUp.status_message).toBe(`HTTP_500: down (gave up after ${engage.config.sendMaxAttempts} attempts)`);
     expect(p.sent.filter((s) => s.to === '+12125550961')).toHaveLength(engage.config.sendMaxAttempts);
+  });
+
+  it('a timeout through a provider that can say what it sent stays SENDING, then is settled from what the provider has after the lease', async () => {
+    const p = new (class extends ScriptedProvider {
+      async findSent(q: SentQuery): Promise<string[]> {
+        return q.to === '+12125550981' ? ['SMfound981'] : [];
+      }
+    })(() => ({ ok: false, retryable: true, code: 'TIMEOUT', message: 'no answer', maybeSent: true }));
+    const src = await source({ provider: 'scripted', numbers: ['+12025550981'] });
+    const c = await campaign({ sourceId: src, leads: [{ phone: '+12125550981', zip: '10001' }, { phone: '+12125550982', zip: '10001' }] });
+    const t = clock(noon);
+    const ctx: AppContext = { ...engage.ctx, now: t.now, providers: new ProviderRegistry([p]) };
+    await broadcastTick(ctx);
+    expect((await leadRow(c.leads[0]!)).status).toBe('SENDING');
+    expect((await leadRow(c.leads[1]!)).status).toBe('SENDING');
+    t.advance(engage.config.sendLeaseMs + 1000);
+    await broadcastTick(ctx);
+    const found = await leadRow(c.leads[0]!);
+    expect(found.status).toBe('QUEUED');
+    const message = await engage.ctx.db.selectFrom('messages').select(['status', 'provider_message_id']).where('id', '=', found.broadcast_message_id!).executeTakeFirstOrThrow();
+    expect(message).toEqual({ status: 'QUEUED', provider_message_id: 'SMfound981' });
+    expect(await leadRow(c.leads[1]!)).toMatchObject({ status: 'UNKNOWN', status_message: expect.stringContaining('the provider has no such text since the claim') });
+    expect(p.sent).toHaveLength(2);
   });
 
   it('a provider opt-out (21610) fails the lead and suppresses the phone for the workspace; a timeout is never retried', async () => {

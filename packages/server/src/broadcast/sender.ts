@@ -17,7 +17,8 @@ import type { LeadRow } from '../leads/view.ts';
 import type { AppContext } from '../context.ts';
 import { currentWindowEnd, nextSendTime, type QuietHoursPolicy } from '../core/quiet-hours.ts';
 import { ALWAYS_SCHEDULE, localTime, nextScheduleStart } from '../core/schedule.ts';
-import { crashNow, dispatchMessages, providersOfNumbers, recordOutcomes, type MessageRow } from '../conversations/outbound.ts';
+import { crashNow, dispatchMessages, providersOfNumbers, recordOutcomes, type MessageRow, type SendOutcome } from '../conversations/outbound.ts';
+import type { SmsProvider } from '../providers/types.ts';
 import { broadcastMessage, claimBatch, closeSuppressedLeads, pendingPairs, type ClaimResult, type ZonePair } from './claim.ts';
 
 export { UNKNOWN_ZONE_STAND_INS } from '../core/quiet-hours.ts';
@@ -28,9 +29,10 @@ const PLAN_MS = 1000;
 /**
  * Sends in flight when a process died (claimed, provider answer not recorded) are settled here,
  * once their lease ran out. With an idempotent provider the send is repeated under the same
- * reference (the provider texts once); otherwise it is marked UNKNOWN for the operator: never a
- * second text. Broadcasts are found by their leads (SENDING since `claimed_at`), replies by their
- * message rows.
+ * reference (the provider texts once). Otherwise the provider is asked what it has, where its
+ * adapter can say (`findSent`, Twilio): a text it has is recorded as sent, under its id; else the
+ * send is marked UNKNOWN for the operator: never a second text. Broadcasts are found by their
+ * leads (SENDING since `claimed_at`), replies by their message rows.
  */
 export async function recoverInterruptedSends(ctx: AppContext): Promise<number> {
   const cutoff = new Date(ctx.now().getTime() - ctx.config.sendLeaseMs);
@@ -48,27 +50,75 @@ export async function recoverInterruptedSends(ctx: AppContext): Promise<number> 
   const broadcasts = await interruptedBroadcasts(ctx, leads.rows);
   const repeat: MessageRow[] = [];
   const unknown: MessageRow[] = [];
+  const lookUp: { msg: MessageRow; provider: SmsProvider }[] = [];
   for (const msg of [...replies.rows.filter((m) => m.kind !== 'BROADCAST' || !broadcasts.some((b) => b.id === m.id)), ...broadcasts]) {
-    let idempotent = false;
+    let provider: SmsProvider | null = null;
     try {
-      idempotent = ctx.providers.get(msg.provider ?? 'simulator').idempotentSend;
+      provider = ctx.providers.get(msg.provider ?? 'simulator');
     } catch (err) {
       // A provider this process cannot resolve is treated as one that cannot deduplicate:
       // the message is settled as UNKNOWN rather than wedging every later recovery pass.
       ctx.log.error({ err, messageId: msg.id, provider: msg.provider }, 'interrupted send of an unknown provider');
     }
-    (idempotent ? repeat : unknown).push(msg);
+    if (provider?.idempotentSend) repeat.push(msg);
+    else if (provider?.findSent) lookUp.push({ msg, provider });
+    else unknown.push(msg);
   }
-  if (unknown.length > 0) {
-    ctx.log.warn({ count: unknown.length }, 'interrupted sends marked UNKNOWN: the provider cannot tell whether they went out');
-    const statusMessage = 'INTERRUPTED: the sending process stopped before the provider answered; not retried to avoid a second text';
-    await recordOutcomes(ctx, unknown.map((msg) => ({ msg, outcome: { kind: 'unknown', statusMessage } })));
+  const settled = [...unknown.map((msg) => ({ msg, outcome: { kind: 'unknown', statusMessage: INTERRUPTED } as const })), ...(await reconcile(ctx, lookUp))];
+  if (settled.length > 0) {
+    const reconciled = settled.filter((s) => s.outcome.kind === 'accepted').length;
+    ctx.log.warn({ reconciled, unknown: settled.length - reconciled }, 'interrupted sends settled: found at the provider (recorded as sent) or marked UNKNOWN (never resent)');
+    await recordOutcomes(ctx, settled);
   }
   if (repeat.length > 0) {
     ctx.log.warn({ count: repeat.length }, 'repeating interrupted sends under their original references');
     await dispatchMessages(ctx, repeat);
   }
   return replies.rows.length + leads.rows.length;
+}
+
+const INTERRUPTED = 'INTERRUPTED: the sending process stopped before the provider answered; not retried to avoid a second text';
+
+/** How many provider lookups one recovery pass runs at a time. */
+const LOOKUP_CONCURRENCY = 8;
+
+/**
+ * Asks each message's provider whether it has the text (`findSent`): found → accepted under the
+ * provider's id (one not already recorded for another message); not found, or the provider could
+ * not be asked → UNKNOWN, with the reason.
+ */
+async function reconcile(ctx: AppContext, items: { msg: MessageRow; provider: SmsProvider }[]): Promise<{ msg: MessageRow; outcome: SendOutcome }[]> {
+  const found = new Map<MessageRow, string[] | Error>();
+  let next = 0;
+  const lane = async () => {
+    for (let i = next++; i < items.length; i = next++) {
+      const { msg, provider } = items[i]!;
+      try {
+        found.set(msg, await provider.findSent!({ from: msg.sender, to: msg.recipient, body: msg.body, since: msg.created }));
+      } catch (err) {
+        found.set(msg, err as Error);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(LOOKUP_CONCURRENCY, items.length) }, lane));
+  // A provider id may already belong to another message (the same text to the same phone from the
+  // same number, sent and recorded): each id settles one message at most.
+  const candidates = items.flatMap(({ msg }) => {
+    const v = found.get(msg);
+    return Array.isArray(v) ? v.map((pid) => ({ provider: msg.provider ?? '', pid })) : [];
+  });
+  const known = candidates.length === 0 ? [] : (await sql<{ provider: string; pid: string }>`
+    SELECT provider, provider_message_id AS pid FROM messages
+    WHERE (provider, provider_message_id) IN (SELECT * FROM unnest(${candidates.map((c) => c.provider)}::text[], ${candidates.map((c) => c.pid)}::text[]))`.execute(ctx.db)).rows;
+  const taken = new Set(known.map((r) => `${r.provider}|${r.pid}`));
+  return items.map(({ msg }) => {
+    const v = found.get(msg)!;
+    if (v instanceof Error) return { msg, outcome: { kind: 'unknown', statusMessage: `${INTERRUPTED}; the provider could not be asked whether it has the text (${v.message})` } };
+    const id = v.find((pid) => !taken.has(`${msg.provider}|${pid}`));
+    if (id === undefined) return { msg, outcome: { kind: 'unknown', statusMessage: `${INTERRUPTED}; the provider has no such text since the claim` } };
+    taken.add(`${msg.provider}|${id}`);
+    return { msg, outcome: { kind: 'accepted', providerMessageId: id } };
+  });
 }
 
 /** The broadcast messages of interrupted leads, as their claim made them (same id, number and text). */

@@ -90,8 +90,9 @@ export async function mayStillSend(db: DbOrTrx, msg: MessageRow): Promise<boolea
  * - `failed`: it will not go out (the provider's code in `statusMessage`); `suppress`: the provider
  *   refuses the phone for good (it texted STOP to the carrier);
  * - `unknown`: it may have gone out and the provider cannot deduplicate a repeat: never retried;
- * - `in-doubt`: it may have gone out, but the provider deduplicates by reference: left SENDING, and
- *   the lease recovery repeats it under the same reference.
+ * - `in-doubt`: it may have gone out, but the provider deduplicates by reference or can say what it
+ *   sent (`findSent`): left SENDING, and the lease recovery repeats it under the same reference or
+ *   looks it up.
  */
 export type SendOutcome =
   | { kind: 'accepted'; providerMessageId: string }
@@ -106,12 +107,12 @@ export type SendOutcome =
  */
 export function classifySend(
   result: SendResult,
-  p: { attempt: number; maxAttempts: number; idempotent: boolean; now: Date; retryBaseMs: number },
+  p: { attempt: number; maxAttempts: number; idempotent: boolean; findable?: boolean; now: Date; retryBaseMs: number },
 ): SendOutcome {
   if (result.ok) return { kind: 'accepted', providerMessageId: result.providerMessageId };
   const what = `${result.code}: ${result.message}`;
   if (result.maybeSent) {
-    return p.idempotent ? { kind: 'in-doubt' } : { kind: 'unknown', statusMessage: `${what} (the provider may have sent it; not retried to avoid a second text)` };
+    return p.idempotent || p.findable ? { kind: 'in-doubt' } : { kind: 'unknown', statusMessage: `${what} (the provider may have sent it; not retried to avoid a second text)` };
   }
   if (result.retryable && p.attempt < p.maxAttempts) {
     const backoff = p.retryBaseMs * 2 ** (p.attempt - 1);
@@ -123,16 +124,18 @@ export function classifySend(
 }
 
 /** Calls the message's provider; never throws (an adapter's exception is a fatal PROVIDER_ERROR). */
-export async function callProviderFor(ctx: AppContext, msg: MessageRow, validUntil: Date | null = null): Promise<{ result: SendResult; idempotent: boolean }> {
+export async function callProviderFor(ctx: AppContext, msg: MessageRow, validUntil: Date | null = null): Promise<{ result: SendResult; idempotent: boolean; findable: boolean }> {
   let idempotent = false;
+  let findable = false;
   try {
     const provider = ctx.providers.get(msg.provider ?? 'simulator');
     idempotent = provider.idempotentSend;
+    findable = typeof provider.findSent === 'function';
     const result = await provider.send({ reference: msg.id, from: msg.sender, to: msg.recipient, body: msg.body, ...(validUntil ? { validUntil } : {}) });
     if (ctx.config.crashPoint === 'after-provider-send') crashNow(ctx, 'after-provider-send');
-    return { result, idempotent };
+    return { result, idempotent, findable };
   } catch (err) {
-    return { result: { ok: false, retryable: false, code: 'PROVIDER_ERROR', message: (err as Error).message }, idempotent };
+    return { result: { ok: false, retryable: false, code: 'PROVIDER_ERROR', message: (err as Error).message }, idempotent, findable };
   }
 }
 
@@ -144,8 +147,8 @@ export async function callProviderFor(ctx: AppContext, msg: MessageRow, validUnt
 export async function dispatchMessages(ctx: AppContext, messages: MessageRow[], validUntil: Date | null = null): Promise<SendOutcome[]> {
   const outcomes = await Promise.all(
     messages.map(async (msg) => {
-      const { result, idempotent } = await callProviderFor(ctx, msg, validUntil);
-      return classifySend(result, { attempt: Math.max(1, msg.attempts), maxAttempts: ctx.config.sendMaxAttempts, idempotent, now: ctx.now(), retryBaseMs: ctx.config.sendRetryBaseMs });
+      const { result, idempotent, findable } = await callProviderFor(ctx, msg, validUntil);
+      return classifySend(result, { attempt: Math.max(1, msg.attempts), maxAttempts: ctx.config.sendMaxAttempts, idempotent, findable, now: ctx.now(), retryBaseMs: ctx.config.sendRetryBaseMs });
     }),
   );
   await recordOutcomes(ctx, messages.map((msg, i) => ({ msg, outcome: outcomes[i]! })));

@@ -94,7 +94,9 @@ describe('event log', () => {
     const failed = await eventually(async () => {
       const r = await engage.api('GET', `/api/public/engage/events?campaignId=${campaignId}&status=FAILED`);
       return r.body.events.length === 8 ? r.body.events : undefined;
-    });
+      // Four broadcasts, eight events, three attempts each: on a loaded 2-core machine (the whole
+      // suite in parallel) this took over 10 s once.
+    }, 30_000, 'eight failed deliveries');
     expect(failed.every((e: any) => e.deliveries[0].attempts === 3)).toBe(true);
 
     down = false;

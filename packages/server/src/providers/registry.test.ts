@@ -87,4 +87,19 @@ describe('ProviderRegistry', () => {
     fail = false;
     expect(await registry.get(`twilio:${ID}`).send(req)).toEqual({ ok: true, providerMessageId: 'SIM1' });
   });
+
+  it('lets a stand-in look up sent texts only when its family can, through the credential\'s adapter', async () => {
+    const asked: string[] = [];
+    const family = (findsSent: boolean): ProviderFamily => ({
+      kind: 'twilio', idempotentSend: false, findsSent,
+      create: (c) => ({ ...simulator, name: `twilio:${c.id}`, findSent: async (q) => { asked.push(q.to); return ['SM-found']; } }),
+    });
+    const q = { from: '+12125550100', to: '+13125550101', body: 'hi', since: new Date(0) };
+    const can = new ProviderRegistry([], { families: [family(true)], loadCredential: async () => twilioCred('x') });
+    expect(await can.get(`twilio:${ID}`).findSent!(q)).toEqual(['SM-found']);
+    expect(asked).toEqual(['+13125550101']);
+    expect(new ProviderRegistry([], { families: [family(false)], loadCredential: async () => twilioCred('x') }).get(`twilio:${ID}`).findSent).toBeUndefined();
+    const gone = new ProviderRegistry([], { families: [family(true)], loadCredential: async () => null });
+    await expect(gone.get(`twilio:${ID}`).findSent!(q)).rejects.toThrow(/does not exist or cannot be decrypted/);
+  });
 });

@@ -1,5 +1,5 @@
 import { parseProviderKey, type ProviderCredential, type ProviderKind } from './credentials.ts';
-import type { SendRequest, SendResult, SmsProvider } from './types.ts';
+import type { SendRequest, SendResult, SentQuery, SmsProvider } from './types.ts';
 
 /**
  * A real provider's adapter factory. Engage holds one adapter per credential (a workspace's
@@ -9,6 +9,8 @@ export interface ProviderFamily {
   readonly kind: ProviderKind;
   /** Whether its sends are idempotent by reference (see `SmsProvider.idempotentSend`). */
   readonly idempotentSend: boolean;
+  /** Whether its adapters can look up what they sent (see `SmsProvider.findSent`). */
+  readonly findsSent?: boolean;
   create(credential: ProviderCredential): SmsProvider;
 }
 
@@ -98,6 +100,15 @@ export class ProviderRegistry {
         if (!adapter) return { ok: false, retryable: false, code: 'NO_CREDENTIAL', message: `the credential of provider ${name} does not exist or cannot be decrypted` };
         return adapter.send(req);
       },
+      ...(family.findsSent
+        ? {
+            findSent: async (q: SentQuery): Promise<string[]> => {
+              const adapter = await this.resolve(name);
+              if (!adapter?.findSent) throw new Error(`the credential of provider ${name} does not exist or cannot be decrypted`);
+              return adapter.findSent(q);
+            },
+          }
+        : {}),
     };
     this.standIns.set(name, standIn);
     return standIn;

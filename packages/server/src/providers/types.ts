@@ -56,4 +56,19 @@ export interface SmsProvider {
    */
   readonly idempotentSend: boolean;
   send(req: SendRequest): Promise<SendResult>;
+  /**
+   * The provider's ids of the messages it has from `from` to `to` with exactly `body`, created at
+   * or after `since` (newest first). How a send interrupted by a crash is reconciled when sends
+   * are not idempotent: a text the provider has is recorded as sent, under its id; none found
+   * leaves it UNKNOWN (never resent). Throws when the provider cannot be asked. Optional: without
+   * it such a send is marked UNKNOWN.
+   */
+  findSent?(q: SentQuery): Promise<string[]>;
+}
+
+export interface SentQuery {
+  from: string;
+  to: string;
+  body: string;
+  since: Date;
 }

@@ -64,6 +64,9 @@ describe('a campaign sending through Twilio', () => {
     expect(fake.callbackResults.map((c) => [c.status, c.result.status])).toEqual([['delivered', 200], ['sent', 200]]);
     const [result] = await receiver.waitFor('DeliveryResult');
     expect(result!.body.data.lead).toMatchObject({ status: 'DELIVERED', phone: LEAD });
+    // What a crash recovery would ask (sender.ts, reconcile): the credential's provider finds this text.
+    const provider = engage.ctx.providers.get(`twilio:${cred.id}`);
+    expect(await provider.findSent!({ from: OUR_NUMBER, to: LEAD, body: 'Hi Kim, want a quote?', since: broadcast.created })).toEqual(['SM00000000000000000000000000000001']);
 
     // The reply, as Twilio posts it.
     fake.callbackStatuses = [];

@@ -3,7 +3,9 @@
  * speaks Twilio's wire format — form-encoded creates with basic auth, Message resources and error
  * bodies as JSON — and plays Twilio's side of the webhooks: status callbacks and incoming
  * messages, form-encoded and signed with the official `twilio` library. It also answers Lookup v2
- * (`GET /v2/PhoneNumbers/{E.164}?Fields=line_type_intelligence`, point ENGAGE_TWILIO_LOOKUP_URL at it).
+ * (`GET /v2/PhoneNumbers/{E.164}?Fields=line_type_intelligence`, point ENGAGE_TWILIO_LOOKUP_URL at it)
+ * and lists the messages it holds (`GET …/Messages.json` with `To`, `From`, `PageSize`, `Page`:
+ * newest first, in Twilio's page format with `next_page_uri`).
  */
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
@@ -58,6 +60,12 @@ export class FakeTwilio {
   lineTypes: Record<string, { type: string; carrier: string | null } | 'invalid'> = {};
   /** Answers for the next lookups, in order (errors, slowness); when empty, the line type answer. */
   readonly lookupScript: ScriptedAnswer[] = [];
+  /** The Message resources this account holds: every accepted create, and any added with `addMessage`. */
+  readonly messages: Record<string, unknown>[] = [];
+  /** Message list requests (`GET …/Messages.json`), apart from the creates in `requests`. */
+  readonly listRequests: RecordedRequest[] = [];
+  /** Answers for the next message lists, in order (errors); when empty, the page. */
+  readonly listScript: ScriptedAnswer[] = [];
   private readonly accounts = new Map<string, string>();
   private seq = 0;
   private server = http.createServer((req, res) => void this.handle(req, res));
@@ -87,6 +95,10 @@ export class FakeTwilio {
       this.lookups.push({ method: req.method ?? '', path, headers: req.headers, raw, form: {} });
       return this.lookup(req, path, json);
     }
+    if (req.method === 'GET' && /^\/2010-04-01\/Accounts\/AC[0-9a-f]{32}\/Messages\.json(\?|$)/.test(path)) {
+      this.listRequests.push({ method: 'GET', path, headers: req.headers, raw, form: {} });
+      return this.list(req, path, json);
+    }
     this.requests.push({ method: req.method ?? '', path, headers: req.headers, raw, form: Object.fromEntries(new URLSearchParams(raw)) });
     const m = /^\/2010-04-01\/Accounts\/(AC[0-9a-f]{32})\/Messages\.json$/.exec(path);
     if (req.method !== 'POST' || !m) return json(404, JSON.stringify({ code: 20404, message: 'The requested resource was not found', more_info: 'https://www.twilio.com/docs/errors/20404', status: 404 }));
@@ -102,14 +114,64 @@ export class FakeTwilio {
     const form = new URLSearchParams(raw);
     const sid = `SM${(++this.seq).toString(16).padStart(32, '0')}`;
     const created = JSON.parse(fixture('send-created.json')) as Record<string, unknown>;
+    const at = twilioDate(new Date());
     Object.assign(created, {
       sid, account_sid: m[1], to: form.get('To'), from: form.get('From'), body: form.get('Body'),
       messaging_service_sid: form.get('MessagingServiceSid'), status: form.get('MessagingServiceSid') ? 'accepted' : 'queued',
+      date_created: at, date_updated: at,
       uri: `/2010-04-01/Accounts/${m[1]}/Messages/${sid}.json`,
+      subresource_uris: { media: `/2010-04-01/Accounts/${m[1]}/Messages/${sid}/Media.json` },
     });
+    this.messages.push(created);
     json(201, JSON.stringify(created));
     const callback = form.get('StatusCallback');
     if (callback && this.callbackStatuses.length > 0) void this.playCallbacks(callback, m[1]!, sid, form);
+  }
+
+  /** Adds a message the account holds (sent outside Engage, or before), as a Message resource. */
+  addMessage(accountSid: string, m: { to: string; from: string; body: string; created: Date; direction?: string }): string {
+    const sid = `SM${(++this.seq).toString(16).padStart(32, '0')}`;
+    const resource = JSON.parse(fixture('send-created.json')) as Record<string, unknown>;
+    Object.assign(resource, {
+      sid, account_sid: accountSid, to: m.to, from: m.from, body: m.body, direction: m.direction ?? 'outbound-api', status: 'delivered',
+      date_created: twilioDate(m.created), date_updated: twilioDate(m.created), date_sent: twilioDate(m.created),
+      uri: `/2010-04-01/Accounts/${accountSid}/Messages/${sid}.json`,
+      subresource_uris: { media: `/2010-04-01/Accounts/${accountSid}/Messages/${sid}/Media.json` },
+    });
+    this.messages.push(resource);
+    return sid;
+  }
+
+  /** `GET …/Messages.json`: the account's messages, filtered by `To` and `From`, newest first, a page at a time. */
+  private async list(req: http.IncomingMessage, path: string, json: (status: number, body: string, headers?: Record<string, string>) => void): Promise<void> {
+    const url = new URL(path, 'http://fake');
+    const account = /\/Accounts\/(AC[0-9a-f]{32})\//.exec(url.pathname)![1]!;
+    const [user, pass] = Buffer.from((req.headers.authorization ?? '').replace(/^Basic /, ''), 'base64').toString('utf8').split(':');
+    if (user !== account || this.accounts.get(account) !== pass) return json(401, fixture('send-error-20003.json'));
+    const scripted = this.listScript.shift();
+    if (scripted) return json(scripted.status, scripted.body, scripted.headers);
+    const q = url.searchParams;
+    const size = Math.min(1000, Math.max(1, Number(q.get('PageSize') ?? 50)));
+    const page = Math.max(0, Number(q.get('Page') ?? 0));
+    const matching = this.messages
+      .filter((m) => m.account_sid === account && (!q.get('To') || m.to === q.get('To')) && (!q.get('From') || m.from === q.get('From')))
+      .sort((a, b) => Date.parse(b.date_created as string) - Date.parse(a.date_created as string) || String(b.sid).localeCompare(String(a.sid)));
+    const slice = matching.slice(page * size, (page + 1) * size);
+    const pageUri = (n: number) => {
+      const p = new URLSearchParams();
+      for (const k of ['To', 'From']) if (q.get(k)) p.set(k, q.get(k)!);
+      p.set('PageSize', String(size));
+      p.set('Page', String(n));
+      // Twilio adds a token naming the last message of the page before.
+      if (n > 0) p.set('PageToken', `PA${String(matching[n * size - 1]?.sid ?? '')}`);
+      return `/2010-04-01/Accounts/${account}/Messages.json?${p.toString()}`;
+    };
+    json(200, JSON.stringify({
+      end: page * size + Math.max(0, slice.length - 1), first_page_uri: pageUri(0),
+      next_page_uri: matching.length > (page + 1) * size ? pageUri(page + 1) : null,
+      page, page_size: size, previous_page_uri: page > 0 ? pageUri(page - 1) : null,
+      messages: slice, start: page * size, uri: pageUri(page),
+    }));
   }
 
   private async lookup(req: http.IncomingMessage, path: string, json: (status: number, body: string, headers?: Record<string, string>) => void): Promise<void> {
@@ -149,4 +211,9 @@ export class FakeTwilio {
       this.callbackResults.push({ status, result });
     }
   }
+}
+
+/** Twilio's dates: RFC 2822 with whole seconds, `Mon, 24 Nov 2025 15:30:12 +0000`. */
+function twilioDate(d: Date): string {
+  return d.toUTCString().replace('GMT', '+0000');
 }

@@ -2,6 +2,7 @@
  * The Twilio adapter against a local fake of the Messages API: the exact request it sends, how it
  * maps every kind of answer (and no answer), and how the recorded callbacks parse.
  */
+import twilio from 'twilio';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { TwilioCredential } from '../credentials.ts';
 import { providerAgent } from '../http-errors.ts';
@@ -111,6 +112,62 @@ describe('sending', () => {
   it('never sends twice by itself: idempotentSend is false', () => {
     expect(adapter().idempotentSend).toBe(false);
     expect(adapter().name).toBe('twilio:6f1c2d3e-4b5a-4978-8a6b-5c4d3e2f1a0b');
+  });
+});
+
+describe('finding what was sent (reconciling a send interrupted by a crash)', () => {
+  const since = () => new Date(Date.now() - 5_000);
+
+  it('lists the phone\'s messages from the number and keeps the outbound ones with the same body since the claim', async () => {
+    const to = '+13125550141';
+    const sent = await adapter().send({ ...req, to });
+    expect(sent.ok).toBe(true);
+    fake.addMessage(ACCOUNT, { to, from: req.from, body: req.body, created: new Date(Date.now() - 10 * 60_000) }); // before the claim
+    fake.addMessage(ACCOUNT, { to, from: req.from, body: 'Another text', created: new Date() });
+    fake.addMessage(ACCOUNT, { to, from: req.from, body: req.body, created: new Date(), direction: 'inbound' });
+    fake.addMessage(ACCOUNT, { to, from: '+12125550199', body: req.body, created: new Date() }); // another number
+    fake.listRequests.length = 0;
+    const found = await adapter().findSent!({ from: req.from, to, body: req.body, since: since() });
+    expect(found).toEqual([(sent as { providerMessageId: string }).providerMessageId]);
+    expect(fake.listRequests).toHaveLength(1);
+    const r = fake.listRequests[0]!;
+    expect(r.path).toBe(`/2010-04-01/Accounts/${ACCOUNT}/Messages.json?To=%2B13125550141&From=%2B12125550100&PageSize=50`);
+    expect(r.headers.authorization).toBe('Basic ' + Buffer.from(`${ACCOUNT}:${TOKEN}`).toString('base64'));
+    expect(await adapter().findSent!({ from: req.from, to, body: 'Never sent', since: since() })).toEqual([]);
+  });
+
+  it('reads further pages until the messages are older than the claim', async () => {
+    const to = '+13125550142';
+    const match = fake.addMessage(ACCOUNT, { to, from: req.from, body: req.body, created: new Date(Date.now() - 1_000) });
+    for (let i = 0; i < 60; i += 1) fake.addMessage(ACCOUNT, { to, from: req.from, body: `newer ${i}`, created: new Date() });
+    fake.listRequests.length = 0;
+    expect(await adapter().findSent!({ from: req.from, to, body: req.body, since: since() })).toEqual([match]);
+    expect(fake.listRequests.map((r) => new URL(r.path, 'http://x').searchParams.get('Page'))).toEqual([null, '1']);
+
+    // Older than the claim on the first page: no second page is read.
+    const old = '+13125550143';
+    for (let i = 0; i < 60; i += 1) fake.addMessage(ACCOUNT, { to: old, from: req.from, body: req.body, created: new Date(Date.now() - 3_600_000 - i * 1000) });
+    fake.listRequests.length = 0;
+    expect(await adapter().findSent!({ from: req.from, to: old, body: req.body, since: since() })).toEqual([]);
+    expect(fake.listRequests).toHaveLength(1);
+  });
+
+  it('throws when Twilio cannot answer, so the send is settled with that reason', async () => {
+    fake.listScript.push({ status: 500, body: fixture('send-error-20500.json') });
+    await expect(adapter().findSent!({ from: req.from, to: '+13125550144', body: req.body, since: since() })).rejects.toThrow(/Twilio answered 500/);
+  });
+
+  it('speaks the list format the official twilio library reads, pages included', async () => {
+    const to = '+13125550145';
+    const sids = [0, 1, 2].map((i) => fake.addMessage(ACCOUNT, { to, from: req.from, body: `text ${i}`, created: new Date(Date.now() - (3 - i) * 1000) }));
+    const client = twilio(ACCOUNT, TOKEN);
+    client.api.baseUrl = fake.url;
+    const listed = await client.messages.list({ to, from: req.from, pageSize: 2 });
+    expect(listed.map((m) => m.sid)).toEqual([...sids].reverse());
+    expect(listed.map((m) => m.body)).toEqual(['text 2', 'text 1', 'text 0']);
+    expect(listed[0]!.direction).toBe('outbound-api');
+    expect(listed[0]!.dateCreated).toBeInstanceOf(Date);
+    expect(Math.abs(listed[0]!.dateCreated.getTime() - Date.now())).toBeLessThan(5_000);
   });
 });
 

@@ -8,11 +8,19 @@ import type { AppContext } from '../../context.ts';
 import { providerKey, webhookUrls, type ProviderCredential, type TwilioCredential } from '../credentials.ts';
 import { callProvider, failureFromError, failureFromResponse, providerAgent } from '../http-errors.ts';
 import type { ProviderFamily } from '../registry.ts';
-import type { SendRequest, SendResult, SmsProvider } from '../types.ts';
+import type { SendRequest, SendResult, SentQuery, SmsProvider } from '../types.ts';
 import { TWILIO_ERRORS } from './tables.ts';
 
 /** Twilio's limit for `ValidityPeriod`, seconds. */
 const MAX_VALIDITY_S = 36_000;
+
+/**
+ * Reconciling an interrupted send (`findSent`): how much earlier than our claim Twilio's
+ * `date_created` may be (its clock against ours; it has whole seconds), and how many pages of 50
+ * of the phone's messages from the number are read at most.
+ */
+const FIND_SKEW_MS = 60_000;
+const FIND_MAX_PAGES = 5;
 
 export interface TwilioAdapterOptions {
   /** Base URL of the REST API, e.g. https://api.twilio.com (config.twilioApiUrl). */
@@ -53,6 +61,12 @@ interface TwilioAnswer {
   message?: unknown;
 }
 
+/** A page of `GET …/Messages.json`: Message resources newest first, and the next page's path. */
+interface TwilioMessagePage {
+  messages?: { sid?: unknown; body?: unknown; direction?: unknown; date_created?: unknown }[];
+  next_page_uri?: unknown;
+}
+
 export function createTwilioProvider(cred: TwilioCredential, opts: TwilioAdapterOptions): SmsProvider {
   const now = opts.now ?? (() => new Date());
   const url = `${opts.apiUrl}/2010-04-01/Accounts/${encodeURIComponent(cred.accountSid)}/Messages.json`;
@@ -89,6 +103,31 @@ export function createTwilioProvider(cred: TwilioCredential, opts: TwilioAdapter
       const message = typeof json?.message === 'string' ? json.message : null;
       return failureFromResponse(res, { code, message }, TWILIO_ERRORS, now());
     },
+    /**
+     * Twilio's Messages API has no field for our reference, so a send is found by what it was: the
+     * phone's messages from our number (`To`, `From` filters, newest first), outbound, with the
+     * same body, created since the claim.
+     */
+    async findSent(q: SentQuery): Promise<string[]> {
+      const found: string[] = [];
+      let next: string | null = `${url}?${new URLSearchParams({ To: q.to, From: q.from, PageSize: '50' }).toString()}`;
+      for (let page = 0; next && page < FIND_MAX_PAGES; page += 1) {
+        const res = await callProvider(opts.dispatcher, next, { method: 'GET', headers: { authorization, accept: 'application/json' }, timeoutMs: opts.timeoutMs });
+        if (res.status !== 200) throw new Error(`Twilio answered ${res.status} to the message list: ${res.text.slice(0, 200)}`);
+        const json = JSON.parse(res.text) as TwilioMessagePage;
+        let older = false;
+        for (const m of json.messages ?? []) {
+          const created = typeof m.date_created === 'string' ? Date.parse(m.date_created) : NaN;
+          if (created < q.since.getTime() - FIND_SKEW_MS) {
+            older = true;
+            continue;
+          }
+          if (typeof m.sid === 'string' && typeof m.direction === 'string' && m.direction.startsWith('outbound') && m.body === q.body) found.push(m.sid);
+        }
+        next = !older && typeof json.next_page_uri === 'string' && json.next_page_uri ? opts.apiUrl + json.next_page_uri : null;
+      }
+      return found;
+    },
   };
 }
 
@@ -98,6 +137,7 @@ export function twilioFamily(ctx: Pick<AppContext, 'config' | 'now'>): ProviderF
   return {
     kind: 'twilio',
     idempotentSend: false,
+    findsSent: true,
     create(credential: ProviderCredential): SmsProvider {
       if (credential.kind !== 'twilio') throw new Error('twilioFamily: not a Twilio credential');
       return createTwilioProvider(credential, {

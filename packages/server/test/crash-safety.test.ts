@@ -100,7 +100,7 @@ describe('an interrupted send through a provider that cannot deduplicate', () =>
     expect(leads.every((l) => l.status === 'UNKNOWN' && l.status_message?.startsWith('INTERRUPTED'))).toBe(true);
   });
 
-  it('is reconciled where the provider can say what it has (Twilio): found → QUEUED under its id, else UNKNOWN; nothing is resent', async () => {
+  it('is reconciled where the provider can say what it has (Twilio): found → its status there, under its id, else UNKNOWN; nothing is resent', async () => {
     const campaignId = await setUpCampaignWithLeads();
     await runWorker({ ENGAGE_CRASH_POINT: 'after-claim' });
     const ACCOUNT = 'AC8f3b2c1d4e5f60718293a4b5c6d7e8f9';
@@ -124,10 +124,12 @@ describe('an interrupted send through a provider that cannot deduplicate', () =>
 
       const leads = await api.ctx.db.selectFrom('leads').select(['id', 'phone', 'from_number', 'lead_data', 'workspace_id']).where('campaign_id', '=', campaignId).execute();
       const byPhone = new Map(leads.map((l) => [l.phone, l]));
-      const atTwilio = (i: number) => fake.addMessage(ACCOUNT, { to: PHONES[i]!, from: byPhone.get(PHONES[i]!)!.from_number!, body: `Hello n${i}`, created: new Date() });
-      // Twilio took the texts of the first two before the worker died.
+      const atTwilio = (i: number, more: { status?: string; errorCode?: number } = {}) =>
+        fake.addMessage(ACCOUNT, { to: PHONES[i]!, from: byPhone.get(PHONES[i]!)!.from_number!, body: `Hello n${i}`, created: new Date(), ...more });
+      // Twilio took the texts of the first two before the worker died; by now one was delivered
+      // and the other could not be (its status callbacks came while Engage had no such message).
       const sid0 = atTwilio(0);
-      const sid1 = atTwilio(1);
+      const sid1 = atTwilio(1, { status: 'undelivered', errorCode: 30003 });
       // The third's only match is a text Engage already recorded (another message): not this one.
       const sid2 = atTwilio(2);
       await api.ctx.db.insertInto('messages').values({
@@ -140,10 +142,10 @@ describe('an interrupted send through a provider that cannot deduplicate', () =>
       expect(fake.requests).toHaveLength(0); // no create reached Twilio
       const after = new Map((await api.ctx.db.selectFrom('leads').select(['phone', 'status', 'status_message', 'broadcast_message_id']).where('campaign_id', '=', campaignId).execute()).map((l) => [l.phone, l]));
       const messageOf = async (phone: string) => api.ctx.db.selectFrom('messages').select(['status', 'provider_message_id']).where('id', '=', after.get(phone)!.broadcast_message_id!).executeTakeFirstOrThrow();
-      expect(after.get(PHONES[0]!)!.status).toBe('QUEUED');
-      expect(await messageOf(PHONES[0]!)).toEqual({ status: 'QUEUED', provider_message_id: sid0 });
-      expect(after.get(PHONES[1]!)!.status).toBe('QUEUED');
-      expect(await messageOf(PHONES[1]!)).toEqual({ status: 'QUEUED', provider_message_id: sid1 });
+      expect(after.get(PHONES[0]!)!.status).toBe('DELIVERED');
+      expect(await messageOf(PHONES[0]!)).toEqual({ status: 'DELIVERED', provider_message_id: sid0 });
+      expect(after.get(PHONES[1]!)!.status).toBe('UNDELIVERED');
+      expect(await messageOf(PHONES[1]!)).toEqual({ status: 'UNDELIVERED', provider_message_id: sid1 });
       for (const i of [2, 4]) expect(after.get(PHONES[i]!)).toMatchObject({ status: 'UNKNOWN', status_message: expect.stringMatching(/^INTERRUPTED: .*the provider has no such text since the claim$/) });
       expect(after.get(PHONES[3]!)).toMatchObject({ status: 'UNKNOWN', status_message: expect.stringContaining('could not be asked whether it has the text (twilio is down)') });
     } finally {

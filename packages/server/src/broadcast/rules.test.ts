@@ -11,7 +11,7 @@ import type { AppContext } from '../context.ts';
 import { queueReply } from '../conversations/outbound.ts';
 import { sendMessageTask } from '../conversations/send-message.task.ts';
 import { ProviderRegistry } from '../providers/registry.ts';
-import type { SendRequest, SendResult, SentQuery, SmsProvider } from '../providers/types.ts';
+import type { SendRequest, SendResult, SentMessage, SentQuery, SmsProvider } from '../providers/types.ts';
 import { senderFor } from './claim.ts';
 import { broadcastTick, startBroadcastSender } from './sender.ts';
 import { affords, bucketCapacity, refill, waitFor } from './throttle.ts';
@@ -257,8 +257,8 @@ describe('provider errors', () => {
 
   it('a timeout through a provider that can say what it sent stays SENDING, then is settled from what the provider has after the lease', async () => {
     const p = new (class extends ScriptedProvider {
-      async findSent(q: SentQuery): Promise<string[]> {
-        return q.to === '+12125550981' ? ['SMfound981'] : [];
+      async findSent(q: SentQuery): Promise<SentMessage[]> {
+        return q.to === '+12125550981' ? [{ id: 'SMfound981', status: 'SENT', errorCode: null, errorMessage: null }] : [];
       }
     })(() => ({ ok: false, retryable: true, code: 'TIMEOUT', message: 'no answer', maybeSent: true }));
     const src = await source({ provider: 'scripted', numbers: ['+12025550981'] });
@@ -270,10 +270,11 @@ describe('provider errors', () => {
     expect((await leadRow(c.leads[1]!)).status).toBe('SENDING');
     t.advance(engage.config.sendLeaseMs + 1000);
     await broadcastTick(ctx);
+    // Found, with the status the provider has for it now.
     const found = await leadRow(c.leads[0]!);
-    expect(found.status).toBe('QUEUED');
+    expect(found.status).toBe('SENT');
     const message = await engage.ctx.db.selectFrom('messages').select(['status', 'provider_message_id']).where('id', '=', found.broadcast_message_id!).executeTakeFirstOrThrow();
-    expect(message).toEqual({ status: 'QUEUED', provider_message_id: 'SMfound981' });
+    expect(message).toEqual({ status: 'SENT', provider_message_id: 'SMfound981' });
     expect(await leadRow(c.leads[1]!)).toMatchObject({ status: 'UNKNOWN', status_message: expect.stringContaining('the provider has no such text since the claim') });
     expect(p.sent).toHaveLength(2);
   });

@@ -18,7 +18,8 @@ import type { AppContext } from '../context.ts';
 import { currentWindowEnd, nextSendTime, type QuietHoursPolicy } from '../core/quiet-hours.ts';
 import { ALWAYS_SCHEDULE, localTime, nextScheduleStart } from '../core/schedule.ts';
 import { crashNow, dispatchMessages, providersOfNumbers, recordOutcomes, type MessageRow, type SendOutcome } from '../conversations/outbound.ts';
-import type { SmsProvider } from '../providers/types.ts';
+import type { SentMessage, SmsProvider } from '../providers/types.ts';
+import { applyDeliveryReceipt, type DeliveryReceipt } from './delivery-status.ts';
 import { broadcastMessage, claimBatch, closeSuppressedLeads, pendingPairs, type ClaimResult, type ZonePair } from './claim.ts';
 
 export { UNKNOWN_ZONE_STAND_INS } from '../core/quiet-hours.ts';
@@ -64,12 +65,15 @@ export async function recoverInterruptedSends(ctx: AppContext): Promise<number> 
     else if (provider?.findSent) lookUp.push({ msg, provider });
     else unknown.push(msg);
   }
-  const settled = [...unknown.map((msg) => ({ msg, outcome: { kind: 'unknown', statusMessage: INTERRUPTED } as const })), ...(await reconcile(ctx, lookUp))];
+  const found = await reconcile(ctx, lookUp);
+  const settled = [...unknown.map((msg) => ({ msg, outcome: { kind: 'unknown', statusMessage: INTERRUPTED } as const })), ...found.settled];
   if (settled.length > 0) {
     const reconciled = settled.filter((s) => s.outcome.kind === 'accepted').length;
     ctx.log.warn({ reconciled, unknown: settled.length - reconciled }, 'interrupted sends settled: found at the provider (recorded as sent) or marked UNKNOWN (never resent)');
     await recordOutcomes(ctx, settled);
   }
+  // A found text's status at the provider now: its status callbacks came while no message had its id.
+  for (const r of found.receipts) await applyDeliveryReceipt(ctx, r);
   if (repeat.length > 0) {
     ctx.log.warn({ count: repeat.length }, 'repeating interrupted sends under their original references');
     await dispatchMessages(ctx, repeat);
@@ -84,11 +88,15 @@ const LOOKUP_CONCURRENCY = 8;
 
 /**
  * Asks each message's provider whether it has the text (`findSent`): found → accepted under the
- * provider's id (one not already recorded for another message); not found, or the provider could
- * not be asked → UNKNOWN, with the reason.
+ * provider's id (one not already recorded for another message), and a receipt of the status the
+ * provider has for it now when that is past QUEUED; not found, or the provider could not be asked
+ * → UNKNOWN, with the reason.
  */
-async function reconcile(ctx: AppContext, items: { msg: MessageRow; provider: SmsProvider }[]): Promise<{ msg: MessageRow; outcome: SendOutcome }[]> {
-  const found = new Map<MessageRow, string[] | Error>();
+async function reconcile(
+  ctx: AppContext,
+  items: { msg: MessageRow; provider: SmsProvider }[],
+): Promise<{ settled: { msg: MessageRow; outcome: SendOutcome }[]; receipts: DeliveryReceipt[] }> {
+  const found = new Map<MessageRow, SentMessage[] | Error>();
   let next = 0;
   const lane = async () => {
     for (let i = next++; i < items.length; i = next++) {
@@ -105,20 +113,25 @@ async function reconcile(ctx: AppContext, items: { msg: MessageRow; provider: Sm
   // same number, sent and recorded): each id settles one message at most.
   const candidates = items.flatMap(({ msg }) => {
     const v = found.get(msg);
-    return Array.isArray(v) ? v.map((pid) => ({ provider: msg.provider ?? '', pid })) : [];
+    return Array.isArray(v) ? v.map((m) => ({ provider: msg.provider ?? '', pid: m.id })) : [];
   });
   const known = candidates.length === 0 ? [] : (await sql<{ provider: string; pid: string }>`
     SELECT provider, provider_message_id AS pid FROM messages
     WHERE (provider, provider_message_id) IN (SELECT * FROM unnest(${candidates.map((c) => c.provider)}::text[], ${candidates.map((c) => c.pid)}::text[]))`.execute(ctx.db)).rows;
   const taken = new Set(known.map((r) => `${r.provider}|${r.pid}`));
-  return items.map(({ msg }) => {
+  const receipts: DeliveryReceipt[] = [];
+  const settled = items.map(({ msg }): { msg: MessageRow; outcome: SendOutcome } => {
     const v = found.get(msg)!;
     if (v instanceof Error) return { msg, outcome: { kind: 'unknown', statusMessage: `${INTERRUPTED}; the provider could not be asked whether it has the text (${v.message})` } };
-    const id = v.find((pid) => !taken.has(`${msg.provider}|${pid}`));
-    if (id === undefined) return { msg, outcome: { kind: 'unknown', statusMessage: `${INTERRUPTED}; the provider has no such text since the claim` } };
-    taken.add(`${msg.provider}|${id}`);
-    return { msg, outcome: { kind: 'accepted', providerMessageId: id } };
+    const sent = v.find((m) => !taken.has(`${msg.provider}|${m.id}`));
+    if (sent === undefined) return { msg, outcome: { kind: 'unknown', statusMessage: `${INTERRUPTED}; the provider has no such text since the claim` } };
+    taken.add(`${msg.provider}|${sent.id}`);
+    if (sent.status && sent.status !== 'QUEUED') {
+      receipts.push({ provider: msg.provider ?? '', providerMessageId: sent.id, status: sent.status, errorCode: sent.errorCode, errorMessage: sent.errorMessage });
+    }
+    return { msg, outcome: { kind: 'accepted', providerMessageId: sent.id } };
   });
+  return { settled, receipts };
 }
 
 /** The broadcast messages of interrupted leads, as their claim made them (same id, number and text). */

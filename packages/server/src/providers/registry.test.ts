@@ -92,11 +92,11 @@ describe('ProviderRegistry', () => {
     const asked: string[] = [];
     const family = (findsSent: boolean): ProviderFamily => ({
       kind: 'twilio', idempotentSend: false, findsSent,
-      create: (c) => ({ ...simulator, name: `twilio:${c.id}`, findSent: async (q) => { asked.push(q.to); return ['SM-found']; } }),
+      create: (c) => ({ ...simulator, name: `twilio:${c.id}`, findSent: async (q) => { asked.push(q.to); return [{ id: 'SM-found', status: null, errorCode: null, errorMessage: null }]; } }),
     });
     const q = { from: '+12125550100', to: '+13125550101', body: 'hi', since: new Date(0) };
     const can = new ProviderRegistry([], { families: [family(true)], loadCredential: async () => twilioCred('x') });
-    expect(await can.get(`twilio:${ID}`).findSent!(q)).toEqual(['SM-found']);
+    expect(await can.get(`twilio:${ID}`).findSent!(q)).toEqual([{ id: 'SM-found', status: null, errorCode: null, errorMessage: null }]);
     expect(asked).toEqual(['+13125550101']);
     expect(new ProviderRegistry([], { families: [family(false)], loadCredential: async () => twilioCred('x') }).get(`twilio:${ID}`).findSent).toBeUndefined();
     const gone = new ProviderRegistry([], { families: [family(true)], loadCredential: async () => null });

@@ -1,5 +1,5 @@
 import { parseProviderKey, type ProviderCredential, type ProviderKind } from './credentials.ts';
-import type { SendRequest, SendResult, SentQuery, SmsProvider } from './types.ts';
+import type { SendRequest, SendResult, SentMessage, SentQuery, SmsProvider } from './types.ts';
 
 /**
  * A real provider's adapter factory. Engage holds one adapter per credential (a workspace's
@@ -102,7 +102,7 @@ export class ProviderRegistry {
       },
       ...(family.findsSent
         ? {
-            findSent: async (q: SentQuery): Promise<string[]> => {
+            findSent: async (q: SentQuery): Promise<SentMessage[]> => {
               const adapter = await this.resolve(name);
               if (!adapter?.findSent) throw new Error(`the credential of provider ${name} does not exist or cannot be decrypted`);
               return adapter.findSent(q);

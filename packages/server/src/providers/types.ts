@@ -57,13 +57,22 @@ export interface SmsProvider {
   readonly idempotentSend: boolean;
   send(req: SendRequest): Promise<SendResult>;
   /**
-   * The provider's ids of the messages it has from `from` to `to` with exactly `body`, created at
-   * or after `since` (newest first). How a send interrupted by a crash is reconciled when sends
-   * are not idempotent: a text the provider has is recorded as sent, under its id; none found
-   * leaves it UNKNOWN (never resent). Throws when the provider cannot be asked. Optional: without
-   * it such a send is marked UNKNOWN.
+   * The messages the provider has from `from` to `to` with exactly `body`, created at or after
+   * `since` (newest first). How a send interrupted by a crash is reconciled when sends are not
+   * idempotent: a text the provider has is recorded as sent, under its id, with the status it has
+   * now; none found leaves it UNKNOWN (never resent). Throws when the provider cannot be asked.
+   * Optional: without it such a send is marked UNKNOWN.
    */
-  findSent?(q: SentQuery): Promise<string[]>;
+  findSent?(q: SentQuery): Promise<SentMessage[]>;
+}
+
+/** A message a provider has, as `findSent` finds it. */
+export interface SentMessage {
+  id: string;
+  /** Its status now, in our words; null when the provider's word is not one of ours (`accepted`). */
+  status: DeliveryStatus | null;
+  errorCode: string | null;
+  errorMessage: string | null;
 }
 
 export interface SentQuery {

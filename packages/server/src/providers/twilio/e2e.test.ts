@@ -66,7 +66,7 @@ describe('a campaign sending through Twilio', () => {
     expect(result!.body.data.lead).toMatchObject({ status: 'DELIVERED', phone: LEAD });
     // What a crash recovery would ask (sender.ts, reconcile): the credential's provider finds this text.
     const provider = engage.ctx.providers.get(`twilio:${cred.id}`);
-    expect(await provider.findSent!({ from: OUR_NUMBER, to: LEAD, body: 'Hi Kim, want a quote?', since: broadcast.created })).toEqual(['SM00000000000000000000000000000001']);
+    expect(await provider.findSent!({ from: OUR_NUMBER, to: LEAD, body: 'Hi Kim, want a quote?', since: broadcast.created })).toEqual([{ id: 'SM00000000000000000000000000000001', status: 'QUEUED', errorCode: null, errorMessage: null }]);
 
     // The reply, as Twilio posts it.
     fake.callbackStatuses = [];

@@ -129,11 +129,12 @@ export class FakeTwilio {
   }
 
   /** Adds a message the account holds (sent outside Engage, or before), as a Message resource. */
-  addMessage(accountSid: string, m: { to: string; from: string; body: string; created: Date; direction?: string }): string {
+  addMessage(accountSid: string, m: { to: string; from: string; body: string; created: Date; direction?: string; status?: string; errorCode?: number }): string {
     const sid = `SM${(++this.seq).toString(16).padStart(32, '0')}`;
     const resource = JSON.parse(fixture('send-created.json')) as Record<string, unknown>;
     Object.assign(resource, {
-      sid, account_sid: accountSid, to: m.to, from: m.from, body: m.body, direction: m.direction ?? 'outbound-api', status: 'delivered',
+      sid, account_sid: accountSid, to: m.to, from: m.from, body: m.body, direction: m.direction ?? 'outbound-api', status: m.status ?? 'delivered',
+      error_code: m.errorCode ?? null, error_message: null,
       date_created: twilioDate(m.created), date_updated: twilioDate(m.created), date_sent: twilioDate(m.created),
       uri: `/2010-04-01/Accounts/${accountSid}/Messages/${sid}.json`,
       subresource_uris: { media: `/2010-04-01/Accounts/${accountSid}/Messages/${sid}/Media.json` },

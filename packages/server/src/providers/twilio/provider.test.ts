@@ -128,7 +128,7 @@ describe('finding what was sent (reconciling a send interrupted by a crash)', ()
     fake.addMessage(ACCOUNT, { to, from: '+12125550199', body: req.body, created: new Date() }); // another number
     fake.listRequests.length = 0;
     const found = await adapter().findSent!({ from: req.from, to, body: req.body, since: since() });
-    expect(found).toEqual([(sent as { providerMessageId: string }).providerMessageId]);
+    expect(found).toEqual([{ id: (sent as { providerMessageId: string }).providerMessageId, status: 'QUEUED', errorCode: null, errorMessage: null }]);
     expect(fake.listRequests).toHaveLength(1);
     const r = fake.listRequests[0]!;
     expect(r.path).toBe(`/2010-04-01/Accounts/${ACCOUNT}/Messages.json?To=%2B13125550141&From=%2B12125550100&PageSize=50`);
@@ -141,7 +141,7 @@ describe('finding what was sent (reconciling a send interrupted by a crash)', ()
     const match = fake.addMessage(ACCOUNT, { to, from: req.from, body: req.body, created: new Date(Date.now() - 1_000) });
     for (let i = 0; i < 60; i += 1) fake.addMessage(ACCOUNT, { to, from: req.from, body: `newer ${i}`, created: new Date() });
     fake.listRequests.length = 0;
-    expect(await adapter().findSent!({ from: req.from, to, body: req.body, since: since() })).toEqual([match]);
+    expect((await adapter().findSent!({ from: req.from, to, body: req.body, since: since() })).map((m) => m.id)).toEqual([match]);
     expect(fake.listRequests.map((r) => new URL(r.path, 'http://x').searchParams.get('Page'))).toEqual([null, '1']);
 
     // Older than the claim on the first page: no second page is read.
@@ -150,6 +150,16 @@ describe('finding what was sent (reconciling a send interrupted by a crash)', ()
     fake.listRequests.length = 0;
     expect(await adapter().findSent!({ from: req.from, to: old, body: req.body, since: since() })).toEqual([]);
     expect(fake.listRequests).toHaveLength(1);
+  });
+
+  it('answers the status Twilio has now, in our words, with its error', async () => {
+    const to = '+13125550146';
+    const failed = fake.addMessage(ACCOUNT, { to, from: req.from, body: req.body, created: new Date(), status: 'undelivered', errorCode: 30003 });
+    const delivered = fake.addMessage(ACCOUNT, { to, from: req.from, body: req.body, created: new Date(Date.now() - 1000) });
+    expect(await adapter().findSent!({ from: req.from, to, body: req.body, since: since() })).toEqual([
+      { id: failed, status: 'UNDELIVERED', errorCode: '30003', errorMessage: expect.stringMatching(/unreachable/i) },
+      { id: delivered, status: 'DELIVERED', errorCode: null, errorMessage: null },
+    ]);
   });
 
   it('throws when Twilio cannot answer, so the send is settled with that reason', async () => {

@@ -8,8 +8,8 @@ import type { AppContext } from '../../context.ts';
 import { providerKey, webhookUrls, type ProviderCredential, type TwilioCredential } from '../credentials.ts';
 import { callProvider, failureFromError, failureFromResponse, providerAgent } from '../http-errors.ts';
 import type { ProviderFamily } from '../registry.ts';
-import type { SendRequest, SendResult, SentQuery, SmsProvider } from '../types.ts';
-import { TWILIO_ERRORS } from './tables.ts';
+import type { SendRequest, SendResult, SentMessage, SentQuery, SmsProvider } from '../types.ts';
+import { TWILIO_ERRORS, TWILIO_STATUS, twilioErrorDescription } from './tables.ts';
 
 /** Twilio's limit for `ValidityPeriod`, seconds. */
 const MAX_VALIDITY_S = 36_000;
@@ -63,7 +63,7 @@ interface TwilioAnswer {
 
 /** A page of `GET …/Messages.json`: Message resources newest first, and the next page's path. */
 interface TwilioMessagePage {
-  messages?: { sid?: unknown; body?: unknown; direction?: unknown; date_created?: unknown }[];
+  messages?: { sid?: unknown; body?: unknown; direction?: unknown; date_created?: unknown; status?: unknown; error_code?: unknown; error_message?: unknown }[];
   next_page_uri?: unknown;
 }
 
@@ -108,8 +108,8 @@ export function createTwilioProvider(cred: TwilioCredential, opts: TwilioAdapter
      * phone's messages from our number (`To`, `From` filters, newest first), outbound, with the
      * same body, created since the claim.
      */
-    async findSent(q: SentQuery): Promise<string[]> {
-      const found: string[] = [];
+    async findSent(q: SentQuery): Promise<SentMessage[]> {
+      const found: SentMessage[] = [];
       let next: string | null = `${url}?${new URLSearchParams({ To: q.to, From: q.from, PageSize: '50' }).toString()}`;
       for (let page = 0; next && page < FIND_MAX_PAGES; page += 1) {
         const res = await callProvider(opts.dispatcher, next, { method: 'GET', headers: { authorization, accept: 'application/json' }, timeoutMs: opts.timeoutMs });
@@ -122,7 +122,14 @@ export function createTwilioProvider(cred: TwilioCredential, opts: TwilioAdapter
             older = true;
             continue;
           }
-          if (typeof m.sid === 'string' && typeof m.direction === 'string' && m.direction.startsWith('outbound') && m.body === q.body) found.push(m.sid);
+          if (typeof m.sid !== 'string' || typeof m.direction !== 'string' || !m.direction.startsWith('outbound') || m.body !== q.body) continue;
+          const errorCode = typeof m.error_code === 'number' || (typeof m.error_code === 'string' && m.error_code) ? String(m.error_code) : null;
+          found.push({
+            id: m.sid,
+            status: typeof m.status === 'string' ? (TWILIO_STATUS[m.status.toLowerCase()] ?? null) : null,
+            errorCode,
+            errorMessage: errorCode ? (typeof m.error_message === 'string' && m.error_message ? m.error_message : twilioErrorDescription(errorCode)) : null,
+          });
         }
         next = !older && typeof json.next_page_uri === 'string' && json.next_page_uri ? opts.apiUrl + json.next_page_uri : null;
       }

@@ -30,6 +30,7 @@ import { loadConfig } from '../packages/server/src/config.ts';
 import { startEmbeddedPostgres } from '../packages/server/src/db/embedded.ts';
 import { startEngage } from '../packages/server/src/engage.ts';
 import { benchPhone } from './leads.ts';
+import { processCpuMeter } from './stats.ts';
 
 const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
 const REPO = path.resolve(BENCH_DIR, '..');
@@ -210,6 +211,7 @@ export async function benchImport(): Promise<void> {
     }, 20);
     const loadBefore = os.loadavg().map((l) => l.toFixed(2)).join(', ');
     log('Engage: upload + import');
+    const split = processCpuMeter({ engage: process.pid });
     let t0 = performance.now();
     const accepted = await uploadInChild(base, campaignId, file, () => {
       t0 = performance.now();
@@ -223,11 +225,14 @@ export async function benchImport(): Promise<void> {
     }
     const seconds = (performance.now() - t0) / 1000;
     clearInterval(sampler);
+    const cpu = split.stop();
+    const cores = `Engage (API, worker and its parsing thread) ${cpu.cores.engage!.toFixed(2)} · PostgreSQL ${cpu.cores.postgres!.toFixed(2)}, ` +
+      `its busiest backend ${cpu.busiestBackend.toFixed(2)} (the uploading child process not counted)`;
     if (summary.status !== 'COMPLETED') throw new Error(`import ended ${String(summary.status)}: ${String(summary.message)}`);
     const rowsPerSecond = ROWS / seconds;
     const peakRssMb = Math.round(peakRss / 1024 / 1024);
     log(`Engage: ${seconds.toFixed(2)} s (upload ${uploadSeconds.toFixed(2)} s), ${Math.round(rowsPerSecond).toLocaleString('en-US')} rows/s; ` +
-      `accepted ${String(summary.accepted)}, rejected ${String(summary.rejected)} ${JSON.stringify(summary.reasons)}; peak RSS ${peakRssMb} MB (before: ${Math.round(rssBefore / 1048576)} MB)`);
+      `accepted ${String(summary.accepted)}, rejected ${String(summary.rejected)} ${JSON.stringify(summary.reasons)}; peak RSS ${peakRssMb} MB (before: ${Math.round(rssBefore / 1048576)} MB); cores used: ${cores}`);
 
     const result = {
       name: `List import: ${ROWS.toLocaleString('en-US')}-row 8-column CSV through POST /list/load and the worker`,
@@ -240,7 +245,7 @@ export async function benchImport(): Promise<void> {
     };
     await mkdir(path.join(REPO, 'bench', 'results'), { recursive: true });
     await writeFile(path.join(REPO, 'bench', 'results', 'import.json'), JSON.stringify(result, null, 2) + '\n');
-    if (!process.env.BENCH_NO_DOC) await appendRow(result, { uploadSeconds, bytes, accepted: Number(summary.accepted), rejected: Number(summary.rejected), loadBefore });
+    if (!process.env.BENCH_NO_DOC) await appendRow(result, { uploadSeconds, bytes, accepted: Number(summary.accepted), rejected: Number(summary.rejected), loadBefore, cores });
     log(JSON.stringify(result));
   } finally {
     for (const stop of stops.reverse()) await stop().catch((err: unknown) => console.error('[bench import] cleanup failed:', err));
@@ -250,7 +255,7 @@ export async function benchImport(): Promise<void> {
 /** Adds (or replaces) the import section of docs/benchmarks.md. */
 async function appendRow(
   r: { rows: number; seconds: number; rowsPerSecond: number; baseline: { rowsPerSecond: number }; ratio: number; peakRssMb: number },
-  extra: { uploadSeconds: number; bytes: number; accepted: number; rejected: number; loadBefore: string },
+  extra: { uploadSeconds: number; bytes: number; accepted: number; rejected: number; loadBefore: string; cores: string },
 ): Promise<void> {
   const doc = path.join(REPO, 'docs', 'benchmarks.md');
   const start = '<!-- import-benchmark:start -->';
@@ -268,7 +273,8 @@ async function appendRow(
     `- ${(extra.bytes / 1048576).toFixed(1)} MiB file; the upload (HTTP, streamed to the data dir) took ${extra.uploadSeconds.toFixed(2)} s of the total; ` +
       `${fmt(extra.accepted)} leads accepted, ${fmt(extra.rejected)} rejected (0.5 % invalid phones, 0.5 % repeated phones). ` +
       'Engage (API + worker) runs in the benchmark process; peak RSS is that process\'s, sampled every 20 ms (the file is generated and uploaded by child processes). ' +
-      `Load average when the import started: ${extra.loadBefore} (2 cores; other processes make a run noisy). Where the time goes and what limits it: docs/lists.md.`,
+      `Load average when the import started: ${extra.loadBefore} (2 cores; other processes make a run noisy). ` +
+      `Cores used during the import (CPU seconds per second): ${extra.cores}. Where the time goes and what limits it: docs/lists.md.`,
     end,
   ].join('\n');
   let text = await readFile(doc, 'utf8').catch(() => '# Benchmarks\n');

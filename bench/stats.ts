@@ -107,9 +107,12 @@ export function postgresRole(pid: number): string {
  * Starts counting the CPU time of named processes, PostgreSQL's (all of them, backends come and go:
  * each is sampled every second and its last sample kept; one that appears meanwhile counts from
  * zero) included; the returned function ends it and answers CPU seconds per wall second for each
- * name (1 = one core), and PostgreSQL's split by what its processes do (`postgresRoles`).
+ * name (1 = one core), PostgreSQL's split by what its processes do (`postgresRoles`), and the busiest
+ * single backend's share (one backend runs one statement on one core: near 1, it is the bottleneck).
  */
-export function processCpuMeter(named: Record<string, number>): { stop: () => { cores: Record<string, number>; postgresRoles: Record<string, number> } } {
+export function processCpuMeter(named: Record<string, number>): {
+  stop: () => { cores: Record<string, number>; postgresRoles: Record<string, number>; busiestBackend: number };
+} {
   const t0 = performance.now();
   const start = new Map<number, number>();
   const last = new Map<number, number>();
@@ -137,9 +140,13 @@ export function processCpuMeter(named: Record<string, number>): { stop: () => { 
       const cores: Record<string, number> = {};
       for (const [name, pid] of Object.entries(named)) cores[name] = used(pid) / seconds;
       const postgresRoles: Record<string, number> = {};
-      for (const [pid, r] of role) postgresRoles[r] = (postgresRoles[r] ?? 0) + used(pid) / seconds;
+      let busiestBackend = 0;
+      for (const [pid, r] of role) {
+        postgresRoles[r] = (postgresRoles[r] ?? 0) + used(pid) / seconds;
+        if (r === 'backends') busiestBackend = Math.max(busiestBackend, used(pid) / seconds);
+      }
       cores.postgres = Object.values(postgresRoles).reduce((a, b) => a + b, 0);
-      return { cores, postgresRoles };
+      return { cores, postgresRoles, busiestBackend };
     },
   };
 }

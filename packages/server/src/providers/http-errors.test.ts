@@ -1,6 +1,9 @@
-import { errors as undiciErrors } from 'undici';
+import { once } from 'node:events';
+import http from 'node:http';
+import { Agent, errors as undiciErrors } from 'undici';
 import { describe, expect, it } from 'vitest';
-import { failureFromError, failureFromResponse, parseRetryAfter, type ProviderErrorTable } from './http-errors.ts';
+import { closeServer, listenOnLoopback } from '../../test/loopback.ts';
+import { callProvider, DEADLINE_SLICE_MS, deadlineSignal, failureFromError, failureFromResponse, parseRetryAfter, type ProviderErrorTable } from './http-errors.ts';
 
 const NOW = new Date('2025-11-24T15:30:00.000Z');
 const TABLE: ProviderErrorTable = {
@@ -61,5 +64,45 @@ describe('failureFromError', () => {
     const f = failureFromError(err);
     expect(f).toMatchObject({ ok: false, ...expected });
     expect(f.maybeSent === true).toBe(maybeSent);
+  });
+});
+
+describe('the deadline of a provider call', () => {
+  it('is one signal per slice of start time and timeout, aborting with a TimeoutError no earlier than the timeout', async () => {
+    const t0 = Date.now();
+    const signal = deadlineSignal(80, t0);
+    expect(deadlineSignal(80, t0)).toBe(signal);
+    expect(deadlineSignal(81, t0)).not.toBe(signal);
+    expect(deadlineSignal(80, t0 + DEADLINE_SLICE_MS)).not.toBe(signal);
+    expect(signal.aborted).toBe(false);
+    await once(signal, 'abort');
+    // Timers may fire up to a millisecond early by the wall clock.
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(79);
+    expect(signal.reason).toMatchObject({ name: 'TimeoutError' });
+    expect(failureFromError(signal.reason)).toMatchObject({ code: 'TIMEOUT', retryable: true, maybeSent: true });
+    // A call starting after that gets a deadline of its own.
+    expect(deadlineSignal(80).aborted).toBe(false);
+  });
+
+  it('ends a call whose answer never comes, and leaves the others of its slice alone', async () => {
+    let hold = true;
+    const server = http.createServer((req, res) => {
+      if (req.url === '/slow' && hold) return; // never answers
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
+    });
+    const url = await listenOnLoopback(server);
+    // Long per-phase timeouts: only the overall deadline can end the slow call.
+    const agent = new Agent({ headersTimeout: 60_000, bodyTimeout: 60_000 });
+    try {
+      const call = (path: string) => callProvider(agent, url + path, { method: 'GET', headers: {}, timeoutMs: 150 });
+      const [slow, fast] = await Promise.allSettled([call('/slow'), call('/fast')]);
+      expect(fast).toMatchObject({ status: 'fulfilled', value: { status: 200, text: '{"ok":true}' } });
+      expect(slow.status).toBe('rejected');
+      expect(failureFromError((slow as PromiseRejectedResult).reason)).toMatchObject({ code: 'TIMEOUT', maybeSent: true });
+    } finally {
+      hold = false;
+      await agent.close();
+      await closeServer(server);
+    }
   });
 });

@@ -4,8 +4,9 @@
  * closed set: retryable or fatal, with the provider's own code when it gave one (the courier model).
  *
  * A slow provider must never hang a worker: every call has a deadline (`timeoutMs`, covering
- * connect, headers and body), after which it is a retryable `TIMEOUT`.
+ * connect, headers and body, up to DEADLINE_SLICE_MS later), after which it is a retryable `TIMEOUT`.
  */
+import { setMaxListeners } from 'node:events';
 import { Agent, errors as undiciErrors, request, type Dispatcher } from 'undici';
 import type { SendFailure } from './types.ts';
 
@@ -33,8 +34,35 @@ export function providerAgent(timeoutMs: number): Agent {
   return new Agent({ connect: { timeout: timeoutMs }, headersTimeout: timeoutMs, bodyTimeout: timeoutMs, keepAliveTimeout: 10_000 });
 }
 
+/** How finely call deadlines are shared: calls started in the same slice share one timer, ms. */
+export const DEADLINE_SLICE_MS = 100;
+const deadlines = new Map<string, AbortSignal>();
+
 /**
- * Sends one HTTP request with an overall deadline. Throws on network failure or timeout; callers
+ * The deadline of a call that starts now: an AbortSignal that aborts with a `TimeoutError` between
+ * `timeoutMs` and `timeoutMs` + DEADLINE_SLICE_MS from now. Calls started in the same slice of time
+ * share it: a broadcast batch starts hundreds of calls at once, and a timer each
+ * (`AbortSignal.timeout`) cost the sender 8 % of its rate in the broadcast bench
+ * (docs/decisions.md).
+ */
+export function deadlineSignal(timeoutMs: number, now = Date.now()): AbortSignal {
+  const slice = Math.floor(now / DEADLINE_SLICE_MS);
+  const key = `${timeoutMs}|${slice}`;
+  const shared = deadlines.get(key);
+  if (shared) return shared;
+  const controller = new AbortController();
+  // Every call of the slice listens to it; that is expected, not a leak.
+  setMaxListeners(0, controller.signal);
+  deadlines.set(key, controller.signal);
+  setTimeout(() => {
+    deadlines.delete(key);
+    controller.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError'));
+  }, (slice + 1) * DEADLINE_SLICE_MS - now + timeoutMs).unref();
+  return controller.signal;
+}
+
+/**
+ * Sends one HTTP request with an overall deadline (`deadlineSignal`). Throws on network failure or timeout; callers
  * hand the error to `failureFromError`.
  */
 export async function callProvider(
@@ -47,7 +75,7 @@ export async function callProvider(
     headers: init.headers,
     body: init.body,
     dispatcher,
-    signal: AbortSignal.timeout(init.timeoutMs),
+    signal: deadlineSignal(init.timeoutMs),
     headersTimeout: init.timeoutMs,
     bodyTimeout: init.timeoutMs,
   });

@@ -74,9 +74,14 @@ export interface ClaimResult {
   limitedCarriers: string[];
   /** Candidates looked at (a short count means the pair is drained for now). */
   candidates: number;
+  /**
+   * The id up to which every candidate left PENDING (claimed, or set aside for a line type lookup):
+   * the next claim of the pair may start after it (`after`). Null when the first candidate stayed.
+   */
+  cursor: string | null;
 }
 
-const EMPTY: ClaimResult = { messages: [], throttledMs: null, limitedCarriers: [], candidates: 0 };
+const EMPTY: ClaimResult = { messages: [], throttledMs: null, limitedCarriers: [], candidates: 0, cursor: null };
 
 /** The workspace calendar day the carrier daily limits count in. */
 function limitDay(timeZone: string, now: Date): string {
@@ -87,7 +92,14 @@ function limitDay(timeZone: string, now: Date): string {
   }
 }
 
-export async function claimBatch(ctx: AppContext, campaign: CampaignRow, pair: ZonePair, limit: number): Promise<ClaimResult> {
+/**
+ * Claims up to `limit` leads of one (time zone, state) pair. `after`: only leads with a greater id
+ * (the pair's cursor, see `ClaimResult.cursor`). Claimed leads leave the pending index only when
+ * vacuum removes their old versions, so a scan from the pair's first lead walks past every lead
+ * claimed since (at a million leads the candidate query cost twice as much); the cursor starts the
+ * scan where the last claim ended.
+ */
+export async function claimBatch(ctx: AppContext, campaign: CampaignRow, pair: ZonePair, limit: number, after: string | null = null): Promise<ClaimResult> {
   return ctx.db.transaction().execute(async (trx) => {
     // FOR SHARE: a pause (FOR UPDATE) waits for in-flight claims, and no claim starts after it.
     const current = await trx.selectFrom('campaigns').select(['campaign_status', 'sender_source_id']).where('id', '=', campaign.id).forShare().executeTakeFirst();
@@ -141,6 +153,7 @@ export async function claimBatch(ctx: AppContext, campaign: CampaignRow, pair: Z
       .where('l.campaign_id', '=', campaign.id)
       .where('l.status', '=', 'PENDING')
       .where(sql<boolean>`coalesce(l.time_zone, '') = ${pair.tz} AND coalesce(l.state, '') = ${pair.st}`)
+      .$if(after !== null, (q) => q.where('l.id', '>', after!))
       .where((eb) => eb.or([eb('l.retry_after', 'is', null), eb('l.retry_after', '<=', now)]))
       .where('li.list_status', '=', 'ACTIVE')
       .where((eb) => eb.or([eb('l.lookup_status', 'is', null), eb('l.lookup_status', '!=', 'PENDING')]))
@@ -156,6 +169,12 @@ export async function claimBatch(ctx: AppContext, campaign: CampaignRow, pair: Z
       .skipLocked()
       .execute();
     if (candidates.length === 0) return { ...EMPTY, limitedCarriers: exhausted };
+    // Candidates are in id order: the cursor moves over the leading run of those that leave PENDING.
+    let cursor: string | null = null;
+    let stayed = false;
+    const advance = (id: string) => {
+      if (!stayed) cursor = id;
+    };
 
     const template = campaignMessages(campaign).outgoingMessage;
     const taken: { lead: (typeof candidates)[number]; from: string; body: string; id: string }[] = [];
@@ -168,12 +187,14 @@ export async function claimBatch(ctx: AppContext, campaign: CampaignRow, pair: Z
     for (const lead of candidates) {
       if (lookupFirst && lead.lookup_status === null) {
         toLookUp.push(lead.id);
+        advance(lead.id);
         continue;
       }
       const carrier = lead.normalized_carrier;
       const left = carrier ? remaining.get(carrier) : undefined;
       if (left !== undefined && left <= 0) {
         limited.add(carrier!);
+        stayed = true;
         continue;
       }
       const from = senderFor(lead, pool, source.area_code_match);
@@ -186,12 +207,14 @@ export async function claimBatch(ctx: AppContext, campaign: CampaignRow, pair: Z
       }
       if (numberBucket && !affords(numberBucket.tokens, segments, numberBucket.rate)) {
         holdBack(waitFor(numberBucket.tokens, segments, numberBucket.rate));
+        stayed = true;
         continue;
       }
       if (sourceBucket) sourceBucket.tokens -= segments;
       if (numberBucket) numberBucket.tokens -= segments;
       if (left !== undefined) remaining.set(carrier!, left - 1);
       taken.push({ lead, from, body, id: newId(now) });
+      advance(lead.id);
     }
     // The buckets cut the batch short: more leads may be waiting for tokens, not drained.
     if (candidateLimit < limit && candidates.length === candidateLimit && throttledMs === null) {
@@ -200,7 +223,7 @@ export async function claimBatch(ctx: AppContext, campaign: CampaignRow, pair: Z
     }
     await saveBuckets(trx, buckets.values());
     await markForLookup(trx, campaign.id, toLookUp);
-    if (taken.length === 0) return { messages: [], throttledMs, limitedCarriers: [...limited], candidates: candidates.length };
+    if (taken.length === 0) return { messages: [], throttledMs, limitedCarriers: [...limited], candidates: candidates.length, cursor };
 
     if (limits.size > 0) {
       const perCarrier = new Map<string, number>();
@@ -219,7 +242,7 @@ export async function claimBatch(ctx: AppContext, campaign: CampaignRow, pair: Z
         attempts = l.attempts + 1, retry_after = NULL
       FROM json_to_recordset(${JSON.stringify(rows)}::json) AS x(id bpchar, lead_id bpchar, sender text)
       WHERE l.id = x.lead_id`.execute(trx);
-    return { messages, throttledMs, limitedCarriers: [...limited], candidates: candidates.length };
+    return { messages, throttledMs, limitedCarriers: [...limited], candidates: candidates.length, cursor };
   });
 }
 

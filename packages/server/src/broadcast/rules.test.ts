@@ -12,8 +12,8 @@ import { queueReply } from '../conversations/outbound.ts';
 import { sendMessageTask } from '../conversations/send-message.task.ts';
 import { ProviderRegistry } from '../providers/registry.ts';
 import type { SendRequest, SendResult, SentMessage, SentQuery, SmsProvider } from '../providers/types.ts';
-import { senderFor } from './claim.ts';
-import { broadcastTick, startBroadcastSender } from './sender.ts';
+import { claimBatch, senderFor, type ClaimResult } from './claim.ts';
+import { broadcastTick, Planner, startBroadcastSender } from './sender.ts';
 import { affords, bucketCapacity, refill, waitFor } from './throttle.ts';
 
 let engage: TestEngage;
@@ -203,6 +203,58 @@ describe('carrier daily limits', () => {
     t.set('2026-11-25T17:00:00.000Z'); // the workspace's next day
     expect(await broadcastTick(ctx)).toBe(1);
     expect((await leadRow(c.leads[1]!)).status).toBe('QUEUED');
+  });
+});
+
+describe('the claim cursor', () => {
+  const pair = { tz: 'America/New_York', st: 'NY' };
+  const campaignRow = (id: string) => engage.ctx.db.selectFrom('campaigns').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+
+  it('starts a claim after the cursor, and moves it only over the leads that left PENDING', async () => {
+    const src = await source({ numbers: ['+12025550851'] });
+    const c = await campaign({
+      sourceId: src, carrierDailyLimits: [{ carrier: 'AT&T', limit: 1 }],
+      leads: ['+12125550851', '+12125550852', '+12125550853', '+12125550854', '+12125550855', '+12125550856'].map((phone) => ({ phone, zip: '10001' })),
+    });
+    const ids = [...c.leads].sort();
+    const ctx: AppContext = { ...engage.ctx, now: () => new Date('2026-11-24T17:00:00.000Z') };
+    const row = await campaignRow(c.id);
+    const first = await claimBatch(ctx, row, pair, 2);
+    expect(first.messages.map((m) => m.lead_id)).toEqual(ids.slice(0, 2));
+    expect(first.cursor).toBe(ids[1]);
+    const second = await claimBatch(ctx, row, pair, 1, first.cursor);
+    expect(second.messages.map((m) => m.lead_id)).toEqual([ids[2]]);
+    expect(second.cursor).toBe(ids[2]);
+    // The next two are AT&T's, whose limit is one a day: the first goes, the second stays PENDING,
+    // the one after them goes; the cursor stops before the one that stayed.
+    await engage.ctx.db.updateTable('leads').set({ normalized_carrier: 'AT&T' }).where('id', 'in', [ids[3]!, ids[4]!]).execute();
+    const third = await claimBatch(ctx, row, pair, 5, second.cursor);
+    expect(third.candidates).toBe(3);
+    expect(third.messages.map((m) => m.lead_id)).toEqual([ids[3], ids[5]]);
+    expect(third.cursor).toBe(ids[3]);
+    expect((await leadRow(ids[4]!)).status).toBe('PENDING');
+  });
+
+  it('is kept per pair by the planner; a short claim after it looks behind it before the pair counts as drained', async () => {
+    const src = await source({ numbers: ['+12025550861'] });
+    await campaign({ sourceId: src, leads: [{ phone: '+12125550861', zip: '10001' }] });
+    const planner = new Planner({ ...engage.ctx, now: () => new Date('2026-11-24T17:00:00.000Z') });
+    await planner.ensureFresh();
+    const result = (over: Partial<ClaimResult>): ClaimResult => ({ messages: [], throttledMs: null, limitedCarriers: [], candidates: 10, cursor: null, ...over });
+    const work = planner.next()!;
+    expect(work.pair).toEqual(pair);
+    expect(work.after).toBeNull();
+    await planner.report(work, result({ cursor: 'b'.repeat(24) }), 10);
+    expect(planner.next()!.after).toBe('b'.repeat(24));
+    // Another lane's claim that ended earlier does not move it back.
+    await planner.report({ ...work, after: null }, result({ cursor: 'a'.repeat(24) }), 10);
+    const behind = planner.next()!;
+    expect(behind.after).toBe('b'.repeat(24));
+    await planner.report(behind, result({ candidates: 3 }), 10);
+    const again = planner.next()!;
+    expect(again.after).toBeNull();
+    await planner.report(again, result({ candidates: 3 }), 10);
+    expect(planner.next()).toBeNull();
   });
 });
 

@@ -164,6 +164,12 @@ interface CampaignPlan {
   cursor: number;
   /** Pairs that came back empty since the last refresh. */
   drained: Set<string>;
+  /**
+   * Per pair, the lead id the next claim starts after (`ClaimResult.cursor`). Cleared at every
+   * refresh (about once a second) and whenever a claim after it comes back short, so leads behind
+   * it (a retry now due, a lead another process had locked) wait a second at most.
+   */
+  cursors: Map<string, string>;
   /** Not before this instant (rate limit), ms. */
   blockedUntil: number;
   throttled: boolean;
@@ -265,13 +271,16 @@ export class Planner {
       } else if (before && before.claimed > 0) {
         await setSendingStatus(ctx, c, 'SENDING', 'Sending to eligible leads.', null);
       }
-      plans.push({ campaign: c, policy: quiet_hours_policy as QuietHoursPolicy, open, cursor: before?.cursor ?? 0, drained: new Set(), blockedUntil: before?.blockedUntil ?? 0, throttled: false, limitedCarriers: new Set(), claimed: 0 });
+      plans.push({
+        campaign: c, policy: quiet_hours_policy as QuietHoursPolicy, open, cursor: before?.cursor ?? 0, drained: new Set(), cursors: new Map(),
+        blockedUntil: before?.blockedUntil ?? 0, throttled: false, limitedCarriers: new Set(), claimed: 0,
+      });
     }
     this.plans = plans;
   }
 
-  /** The next campaign and pair to claim from, round robin; null when nothing is claimable now. */
-  next(): { plan: CampaignPlan; pair: ZonePair } | null {
+  /** The next campaign and pair to claim from, round robin, and where in the pair to start; null when nothing is claimable now. */
+  next(): { plan: CampaignPlan; pair: ZonePair; after: string | null } | null {
     const nowMs = Date.now();
     for (let i = 0; i < this.plans.length; i += 1) {
       const plan = this.plans[(this.order + i) % this.plans.length]!;
@@ -281,7 +290,7 @@ export class Planner {
         if (plan.drained.has(pairKey(pair))) continue;
         plan.cursor = (plan.cursor + j) % plan.open.length;
         this.order = (this.order + i + 1) % this.plans.length;
-        return { plan, pair };
+        return { plan, pair, after: plan.cursors.get(pairKey(pair)) ?? null };
       }
     }
     return null;
@@ -294,9 +303,15 @@ export class Planner {
     return Math.max(1, Math.min(this.ctx.config.broadcastPollMs, ...blocked));
   }
 
-  async report(work: { plan: CampaignPlan; pair: ZonePair }, r: ClaimResult, limit: number): Promise<void> {
+  async report(work: { plan: CampaignPlan; pair: ZonePair; after: string | null }, r: ClaimResult, limit: number): Promise<void> {
     const { plan, pair } = work;
+    const key = pairKey(pair);
     plan.claimed += r.messages.length;
+    if (r.cursor !== null) {
+      const at = plan.cursors.get(key);
+      // Lanes claim side by side: the furthest one wins.
+      if (at === undefined || r.cursor > at) plan.cursors.set(key, r.cursor);
+    }
     for (const c of r.limitedCarriers) plan.limitedCarriers.add(c);
     if (r.throttledMs !== null) {
       plan.throttled = true;
@@ -307,8 +322,11 @@ export class Planner {
     } else if (r.messages.length > 0 && plan.campaign.sending_status !== 'SENDING' && plan.campaign.sending_status !== 'THROTTLED') {
       await setSendingStatus(this.ctx, plan.campaign, 'SENDING', 'Sending to eligible leads.', null);
     }
-    if (r.candidates < limit && r.throttledMs === null) {
-      plan.drained.add(pairKey(pair));
+    if (r.candidates < limit && r.throttledMs === null && work.after !== null) {
+      // Short after the cursor: before the pair counts as drained, the next claim looks behind it.
+      plan.cursors.delete(key);
+    } else if (r.candidates < limit && r.throttledMs === null) {
+      plan.drained.add(key);
       plan.cursor += 1;
       // Nothing claimable although leads are pending: suppressed phones (closing them lets the
       // campaign complete), paused lists, retries not due, or carriers at their daily limit.
@@ -334,7 +352,7 @@ async function laneStep(ctx: AppContext, planner: Planner): Promise<number | nul
   const work = planner.next();
   if (!work) return null;
   const limit = ctx.config.senderBatch;
-  const r = await claimBatch(ctx, work.plan.campaign, work.pair, limit);
+  const r = await claimBatch(ctx, work.plan.campaign, work.pair, limit, work.after);
   await planner.report(work, r, limit);
   if (r.messages.length === 0) return 0;
   if (ctx.config.crashPoint === 'after-claim') crashNow(ctx, 'after-claim');

@@ -76,29 +76,33 @@ export async function attemptDelivery(
   // delivery slots: a receiver that has just become slow (no failure recorded yet) would
   // otherwise take them all and delay everyone else's webhooks until its attempts time out.
   if ((inFlightByUrl.get(d.url) ?? 0) >= ctx.config.webhookEndpointConcurrency) return { kind: 'busy', at: new Date(ctx.now().getTime() + 500) };
-  if (ref) {
-    const slot = await acquireAttemptSlot(ctx, ref, ctx.config.webhookTimeoutMs + 1000);
-    if (!slot.ok) return { kind: 'busy', at: slot.at };
-    leased = slot.leased;
-  }
-
-  const now = ctx.now();
-  const stored = d.payload as { eventType: string; data: unknown };
-  let endpoints = null;
-  if (d.lead_id) {
-    const lead = await ctx.db.selectFrom('leads').select(['id', 'conversation_key_version']).where('id', '=', d.lead_id).executeTakeFirstOrThrow();
-    // Registered by emitEvent (or by a rotation); the current version is the one that opens.
-    endpoints = endpointsFor(ctx.config.publicUrl, deriveConversationKey(ctx.config.secret, lead.id, lead.conversation_key_version));
-  }
-  const body = JSON.stringify({ eventType: stored.eventType, data: stored.data, endpoints });
-  const headers: Record<string, string> = {
-    ...signatureHeaders(signingSecrets(d, now), `msg_${d.event_id}`, now, body),
-    'x-event-type': d.event_type,
-    'x-event-origin': ctx.config.publicUrl,
-  };
+  // Taken at once, before anything is awaited: otherwise concurrent attempts could all pass the
+  // check above before any of them counted itself (seen as three attempts in flight with a limit
+  // of two on a loaded machine, endpoint-health.test.ts).
   inFlightByUrl.set(d.url, (inFlightByUrl.get(d.url) ?? 0) + 1);
   let attempt: Awaited<ReturnType<typeof postWebhook>>;
+  let now: Date;
+  let headers: Record<string, string>;
   try {
+    if (ref) {
+      const slot = await acquireAttemptSlot(ctx, ref, ctx.config.webhookTimeoutMs + 1000);
+      if (!slot.ok) return { kind: 'busy', at: slot.at };
+      leased = slot.leased;
+    }
+    now = ctx.now();
+    const stored = d.payload as { eventType: string; data: unknown };
+    let endpoints = null;
+    if (d.lead_id) {
+      const lead = await ctx.db.selectFrom('leads').select(['id', 'conversation_key_version']).where('id', '=', d.lead_id).executeTakeFirstOrThrow();
+      // Registered by emitEvent (or by a rotation); the current version is the one that opens.
+      endpoints = endpointsFor(ctx.config.publicUrl, deriveConversationKey(ctx.config.secret, lead.id, lead.conversation_key_version));
+    }
+    const body = JSON.stringify({ eventType: stored.eventType, data: stored.data, endpoints });
+    headers = {
+      ...signatureHeaders(signingSecrets(d, now), `msg_${d.event_id}`, now, body),
+      'x-event-type': d.event_type,
+      'x-event-origin': ctx.config.publicUrl,
+    };
     attempt = await postWebhook(d.url, body, headers, { dispatcher: opts.dispatcher, timeoutMs: ctx.config.webhookTimeoutMs, allowPrivate: ctx.config.allowPrivateWebhooks });
   } finally {
     const left = (inFlightByUrl.get(d.url) ?? 1) - 1;

@@ -10,8 +10,10 @@ import { performance } from 'node:perf_hooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Receiver, eventually, startTestEngage, type TestEngage } from '../../test/harness.ts';
 import { closeServer, listenOnLoopback, readBody } from '../../test/loopback.ts';
+import { emitEvent } from '../events/outbox.ts';
 import { createCampaign, sentConversation } from '../events/testkit.ts';
-import { retryDelay } from './attempt.ts';
+import { createWebhookDispatcher } from './address-guard.ts';
+import { attemptDelivery, deliveryQuery, retryDelay } from './attempt.ts';
 
 const HOOKS = (url: string) => ({ conversationStarted: url, incomingMessage: url });
 
@@ -113,6 +115,34 @@ describe('a slow and a dead receiver', () => {
     expect(slow.maxInFlight).toBeLessThanOrEqual(1);
     expect(good.received.filter((r) => r.path === '/good')).toHaveLength(6);
   }, 60_000);
+});
+
+describe('attempts started together to one receiver', () => {
+  it('take no more than its share of slots, however their database reads interleave', async () => {
+    const slow = await new SlowReceiver(3_000).start();
+    // No worker: the test makes the attempts itself, all at once.
+    const engage = await startTestEngage({ worker: false, env: { ENGAGE_WEBHOOK_TIMEOUT_MS: '1000' } });
+    const dispatcher = createWebhookDispatcher({ allowPrivate: true });
+    try {
+      const url = `${slow.url}/together`;
+      const campaignId = await createCampaign(engage, { conversationStarted: url });
+      for (let i = 0; i < 5; i += 1) {
+        const r = await engage.api('POST', '/api/public/engage/lead/load', { campaignId, fields: [{ name: 'Phone', value: `+1312555018${i}` }] });
+        const lead = await engage.ctx.db.selectFrom('leads').selectAll().where('id', '=', r.body.leadId).executeTakeFirstOrThrow();
+        await engage.ctx.db.transaction().execute((trx) => emitEvent(engage.ctx, trx, 'ConversationStarted', lead));
+      }
+      const rows = await deliveryQuery(engage.ctx).where('webhook_deliveries.url', '=', url).execute();
+      expect(rows).toHaveLength(5);
+      const outcomes = await Promise.all(rows.map((d) => attemptDelivery(engage.ctx, d, { dispatcher })));
+      expect(slow.requests).toBe(engage.config.webhookEndpointConcurrency);
+      expect(slow.maxInFlight).toBe(engage.config.webhookEndpointConcurrency);
+      expect(outcomes.filter((o) => o.kind === 'busy')).toHaveLength(5 - engage.config.webhookEndpointConcurrency);
+    } finally {
+      await dispatcher.close();
+      await engage.close();
+      await slow.stop();
+    }
+  });
 });
 
 describe('disabling an endpoint', () => {

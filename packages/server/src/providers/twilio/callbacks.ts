@@ -6,7 +6,7 @@
 import { normalizePhone } from '../../core/phone.ts';
 import type { DeliveryStatus } from '../types.ts';
 import type { TwilioParams } from './signature.ts';
-import { TWILIO_ERRORS, TWILIO_STATUS, twilioErrorDescription } from './tables.ts';
+import { TWILIO_ERRORS, twilioDelivery } from './tables.ts';
 
 export interface TwilioMedia {
   url: string;
@@ -96,15 +96,13 @@ export function parseTwilioInbound(p: TwilioParams): TwilioInbound {
 export function parseTwilioStatus(p: TwilioParams): TwilioStatus {
   const twilioStatus = (one(p, 'MessageStatus') ?? one(p, 'SmsStatus') ?? '').toLowerCase();
   if (!twilioStatus) throw new CallbackError('MessageStatus', 'MessageStatus is required');
-  const errorCode = one(p, 'ErrorCode') || null;
+  const delivery = twilioDelivery(twilioStatus, one(p, 'ErrorCode') || null, one(p, 'ErrorMessage'));
   return {
     messageSid: messageSidOf(p),
     accountSid: required(p, 'AccountSid'),
     twilioStatus,
-    status: TWILIO_STATUS[twilioStatus] ?? null,
-    errorCode,
-    errorMessage: errorCode ? (one(p, 'ErrorMessage') || twilioErrorDescription(errorCode)) : null,
-    suppress: errorCode !== null && TWILIO_ERRORS[errorCode]?.suppress === true,
+    ...delivery,
+    suppress: delivery.errorCode !== null && TWILIO_ERRORS[delivery.errorCode]?.suppress === true,
   };
 }
 

@@ -9,7 +9,7 @@ import { providerKey, webhookUrls, type ProviderCredential, type TwilioCredentia
 import { callProvider, failureFromError, failureFromResponse, providerAgent } from '../http-errors.ts';
 import type { ProviderFamily } from '../registry.ts';
 import type { SendRequest, SendResult, SentMessage, SentQuery, SmsProvider } from '../types.ts';
-import { TWILIO_ERRORS, TWILIO_STATUS, twilioErrorDescription } from './tables.ts';
+import { TWILIO_ERRORS, twilioDelivery } from './tables.ts';
 
 /** Twilio's limit for `ValidityPeriod`, seconds. */
 const MAX_VALIDITY_S = 36_000;
@@ -124,12 +124,8 @@ export function createTwilioProvider(cred: TwilioCredential, opts: TwilioAdapter
           }
           if (typeof m.sid !== 'string' || typeof m.direction !== 'string' || !m.direction.startsWith('outbound') || m.body !== q.body) continue;
           const errorCode = typeof m.error_code === 'number' || (typeof m.error_code === 'string' && m.error_code) ? String(m.error_code) : null;
-          found.push({
-            id: m.sid,
-            status: typeof m.status === 'string' ? (TWILIO_STATUS[m.status.toLowerCase()] ?? null) : null,
-            errorCode,
-            errorMessage: errorCode ? (typeof m.error_message === 'string' && m.error_message ? m.error_message : twilioErrorDescription(errorCode)) : null,
-          });
+          const errorMessage = typeof m.error_message === 'string' ? m.error_message : null;
+          found.push({ id: m.sid, ...twilioDelivery(typeof m.status === 'string' ? m.status : '', errorCode, errorMessage) });
         }
         next = !older && typeof json.next_page_uri === 'string' && json.next_page_uri ? opts.apiUrl + json.next_page_uri : null;
       }

@@ -65,3 +65,16 @@ export const TWILIO_ERRORS: ProviderErrorTable = {
 export function twilioErrorDescription(code: string): string | null {
   return TWILIO_ERRORS[code]?.description ?? null;
 }
+
+/**
+ * A message's status and error as Twilio words them (a status callback's `MessageStatus`,
+ * `ErrorCode`, `ErrorMessage`; a Message resource's `status`, `error_code`, `error_message`) in ours:
+ * a status we do not track is null; an error without Twilio's message gets our table's description.
+ */
+export function twilioDelivery(twilioStatus: string, errorCode: string | null, errorMessage: string | null): { status: DeliveryStatus | null; errorCode: string | null; errorMessage: string | null } {
+  return {
+    status: TWILIO_STATUS[twilioStatus.toLowerCase()] ?? null,
+    errorCode,
+    errorMessage: errorCode ? (errorMessage || twilioErrorDescription(errorCode)) : null,
+  };
+}

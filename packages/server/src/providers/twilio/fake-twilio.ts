@@ -102,8 +102,7 @@ export class FakeTwilio {
     this.requests.push({ method: req.method ?? '', path, headers: req.headers, raw, form: Object.fromEntries(new URLSearchParams(raw)) });
     const m = /^\/2010-04-01\/Accounts\/(AC[0-9a-f]{32})\/Messages\.json$/.exec(path);
     if (req.method !== 'POST' || !m) return json(404, JSON.stringify({ code: 20404, message: 'The requested resource was not found', more_info: 'https://www.twilio.com/docs/errors/20404', status: 404 }));
-    const [user, pass] = Buffer.from((req.headers.authorization ?? '').replace(/^Basic /, ''), 'base64').toString('utf8').split(':');
-    if (user !== m[1] || this.accounts.get(m[1]!) !== pass) return json(401, fixture('send-error-20003.json'));
+    if (!this.authorized(req, m[1]!)) return json(401, fixture('send-error-20003.json'));
 
     const scripted = this.script.shift();
     if (scripted) {
@@ -112,17 +111,11 @@ export class FakeTwilio {
       return;
     }
     const form = new URLSearchParams(raw);
-    const sid = `SM${(++this.seq).toString(16).padStart(32, '0')}`;
-    const created = JSON.parse(fixture('send-created.json')) as Record<string, unknown>;
-    const at = twilioDate(new Date());
-    Object.assign(created, {
-      sid, account_sid: m[1], to: form.get('To'), from: form.get('From'), body: form.get('Body'),
+    const created = this.store(m[1]!, new Date(), {
+      to: form.get('To'), from: form.get('From'), body: form.get('Body'),
       messaging_service_sid: form.get('MessagingServiceSid'), status: form.get('MessagingServiceSid') ? 'accepted' : 'queued',
-      date_created: at, date_updated: at,
-      uri: `/2010-04-01/Accounts/${m[1]}/Messages/${sid}.json`,
-      subresource_uris: { media: `/2010-04-01/Accounts/${m[1]}/Messages/${sid}/Media.json` },
     });
-    this.messages.push(created);
+    const sid = created.sid as string;
     json(201, JSON.stringify(created));
     const callback = form.get('StatusCallback');
     if (callback && this.callbackStatuses.length > 0) void this.playCallbacks(callback, m[1]!, sid, form);
@@ -130,25 +123,38 @@ export class FakeTwilio {
 
   /** Adds a message the account holds (sent outside Engage, or before), as a Message resource. */
   addMessage(accountSid: string, m: { to: string; from: string; body: string; created: Date; direction?: string; status?: string; errorCode?: number }): string {
+    const resource = this.store(accountSid, m.created, {
+      to: m.to, from: m.from, body: m.body, direction: m.direction ?? 'outbound-api', status: m.status ?? 'delivered',
+      date_sent: twilioDate(m.created), error_code: m.errorCode ?? null, error_message: null,
+    });
+    return resource.sid as string;
+  }
+
+  /** A new Message resource of the account (the fixture's shape), created at `created`, kept for the list. */
+  private store(accountSid: string, created: Date, fields: Record<string, unknown>): Record<string, unknown> {
     const sid = `SM${(++this.seq).toString(16).padStart(32, '0')}`;
     const resource = JSON.parse(fixture('send-created.json')) as Record<string, unknown>;
     Object.assign(resource, {
-      sid, account_sid: accountSid, to: m.to, from: m.from, body: m.body, direction: m.direction ?? 'outbound-api', status: m.status ?? 'delivered',
-      error_code: m.errorCode ?? null, error_message: null,
-      date_created: twilioDate(m.created), date_updated: twilioDate(m.created), date_sent: twilioDate(m.created),
+      sid, account_sid: accountSid, date_created: twilioDate(created), date_updated: twilioDate(created),
       uri: `/2010-04-01/Accounts/${accountSid}/Messages/${sid}.json`,
       subresource_uris: { media: `/2010-04-01/Accounts/${accountSid}/Messages/${sid}/Media.json` },
+      ...fields,
     });
     this.messages.push(resource);
-    return sid;
+    return resource;
+  }
+
+  /** HTTP basic auth with `account`'s SID and auth token, or, without `account`, any known account's. */
+  private authorized(req: http.IncomingMessage, account?: string): boolean {
+    const [user, pass] = Buffer.from((req.headers.authorization ?? '').replace(/^Basic /, ''), 'base64').toString('utf8').split(':');
+    return !!user && (account === undefined || user === account) && this.accounts.get(user) === pass;
   }
 
   /** `GET …/Messages.json`: the account's messages, filtered by `To` and `From`, newest first, a page at a time. */
   private async list(req: http.IncomingMessage, path: string, json: (status: number, body: string, headers?: Record<string, string>) => void): Promise<void> {
     const url = new URL(path, 'http://fake');
     const account = /\/Accounts\/(AC[0-9a-f]{32})\//.exec(url.pathname)![1]!;
-    const [user, pass] = Buffer.from((req.headers.authorization ?? '').replace(/^Basic /, ''), 'base64').toString('utf8').split(':');
-    if (user !== account || this.accounts.get(account) !== pass) return json(401, fixture('send-error-20003.json'));
+    if (!this.authorized(req, account)) return json(401, fixture('send-error-20003.json'));
     const scripted = this.listScript.shift();
     if (scripted) return json(scripted.status, scripted.body, scripted.headers);
     const q = url.searchParams;
@@ -176,8 +182,7 @@ export class FakeTwilio {
   }
 
   private async lookup(req: http.IncomingMessage, path: string, json: (status: number, body: string, headers?: Record<string, string>) => void): Promise<void> {
-    const [user, pass] = Buffer.from((req.headers.authorization ?? '').replace(/^Basic /, ''), 'base64').toString('utf8').split(':');
-    if (!user || this.accounts.get(user) !== pass) return json(401, fixture('send-error-20003.json'));
+    if (!this.authorized(req)) return json(401, fixture('send-error-20003.json'));
     const url = new URL(path, 'http://fake');
     const phone = decodeURIComponent(url.pathname.slice('/v2/PhoneNumbers/'.length));
     const scripted = this.lookupScript.shift();

@@ -7,6 +7,7 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { eventually } from '../../server/test/harness.ts';
 
 export const CHROMIUM = '/usr/bin/chromium';
 export const SCREENSHOTS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../docs/screenshots');
@@ -67,3 +68,21 @@ export async function screenshot(target: Page | ReturnType<Page['locator']>, nam
   await target.screenshot({ path: file, animations: 'disabled' });
   return file;
 }
+
+/**
+ * Reading a page: the text of a selector's first match, and waiting until it contains `want` (a
+ * string, or a pattern it matches). `page` is read at each call (tests open it in `beforeAll`).
+ */
+export function pageText(page: () => Page): {
+  text: (selector: string) => Promise<string>;
+  waitText: (selector: string, want: string | RegExp, what: string, timeoutMs?: number) => Promise<string>;
+} {
+  const text = async (selector: string) => (await page().locator(selector).first().textContent()) ?? '';
+  const waitText = (selector: string, want: string | RegExp, what: string, timeoutMs = 15_000) =>
+    eventually(async () => {
+      const t = await text(selector);
+      return (typeof want === 'string' ? t.includes(want) : want.test(t)) ? t : undefined;
+    }, timeoutMs, what);
+  return { text, waitText };
+}
+

@@ -10,7 +10,7 @@
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, startTestEngage, type TestEngage } from '../../server/test/harness.ts';
-import { launchBrowser, screenshot, type PageWatch, type TestBrowser } from './browser.ts';
+import { launchBrowser, pageText, screenshot, type PageWatch, type TestBrowser } from './browser.ts';
 
 const OWNER = { email: 'owner@example.com', password: 'owner password 123' };
 const PHONE = '+12125550171';
@@ -24,12 +24,7 @@ let page: Page;
 let watch: PageWatch;
 let campaignId = '';
 
-const text = async (selector: string) => (await page.locator(selector).first().textContent()) ?? '';
-const waitText = (selector: string, want: string | RegExp, what: string, timeoutMs = 15_000) =>
-  eventually(async () => {
-    const t = await text(selector);
-    return (typeof want === 'string' ? t.includes(want) : want.test(t)) ? t : undefined;
-  }, timeoutMs, what);
+const { text, waitText } = pageText(() => page);
 const label = (name: string) => page.getByLabel(name, { exact: true });
 const saved = async () => (await engage.api('GET', `/api/public/engage/campaigns/${campaignId}`)).body;
 

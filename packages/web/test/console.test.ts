@@ -8,7 +8,7 @@
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, startTestEngage, type TestEngage } from '../../server/test/harness.ts';
-import { launchBrowser, screenshot, type PageWatch, type TestBrowser } from './browser.ts';
+import { launchBrowser, pageText, screenshot, type PageWatch, type TestBrowser } from './browser.ts';
 
 const OWNER = { email: 'owner@example.com', password: 'owner password 123' };
 const AGENT = { email: 'agent@example.com', password: 'agent password 123' };
@@ -31,12 +31,7 @@ let campaignId = '';
 const go = async (hash: string) => {
   await page.evaluate((h) => (window.location.hash = h), hash);
 };
-const text = async (selector: string) => (await page.locator(selector).first().textContent()) ?? '';
-const waitText = (selector: string, want: string | RegExp, what: string, timeoutMs = 15_000) =>
-  eventually(async () => {
-    const t = await text(selector);
-    return (typeof want === 'string' ? t.includes(want) : want.test(t)) ? t : undefined;
-  }, timeoutMs, what);
+const { text, waitText } = pageText(() => page);
 
 async function leadOf(phone: string) {
   const lists = (await engage.api('GET', `/api/public/engage/campaigns/${campaignId}/lists`)).body.lists;

@@ -233,6 +233,12 @@ describe('the claim cursor', () => {
     expect(third.messages.map((m) => m.lead_id)).toEqual([ids[3], ids[5]]);
     expect(third.cursor).toBe(ids[3]);
     expect((await leadRow(ids[4]!)).status).toBe('PENDING');
+    // A pending lead behind the cursor is not looked at after it, only from the start.
+    await engage.ctx.db.updateTable('leads').set({ status: 'PENDING' }).where('id', '=', ids[0]!).execute();
+    const behind = await claimBatch(ctx, row, pair, 5, ids[0]);
+    expect(behind.messages).toEqual([]);
+    expect(behind.candidates).toBe(0);
+    expect((await claimBatch(ctx, row, pair, 5)).messages.map((m) => m.lead_id)).toEqual([ids[0]]);
   });
 
   it('is kept per pair by the planner; a short claim after it looks behind it before the pair counts as drained', async () => {

@@ -12,8 +12,8 @@ import { queueReply } from '../conversations/outbound.ts';
 import { sendMessageTask } from '../conversations/send-message.task.ts';
 import { ProviderRegistry } from '../providers/registry.ts';
 import type { SendRequest, SendResult, SentMessage, SentQuery, SmsProvider } from '../providers/types.ts';
-import { claimBatch, senderFor, type ClaimResult } from './claim.ts';
-import { broadcastTick, Planner, startBroadcastSender } from './sender.ts';
+import { claimBatch, senderFor, stickyNumber, type ClaimResult } from './claim.ts';
+import { broadcastTick, PAIRS_MS, Planner, startBroadcastSender } from './sender.ts';
 import { affords, bucketCapacity, refill, waitFor } from './throttle.ts';
 
 let engage: TestEngage;
@@ -100,6 +100,20 @@ describe('sticky sender and area-code match', () => {
     expect(senderFor({ phone: '+13125551234', from_number: null }, pool, true)).toBe(chosen);
     expect(senderFor({ phone: '+13125551234', from_number: '+12025550001' }, pool, true)).toBe('+12025550001');
     expect(senderFor({ phone: '+14155551234', from_number: '+19995550000' }, pool, false)).toMatch(/^\+1(202|312)/);
+  });
+
+  it('spreads consecutive phones evenly over a pool', () => {
+    for (const size of [2, 3, 7, 10, 32]) {
+      const pool = Array.from({ length: size }, (_, i) => `+1202555${String(1000 + i)}`);
+      const counts = new Map<string, number>();
+      for (let i = 0; i < 20_000; i++) {
+        const n = stickyNumber(`+1212${5_550_000 + i}`, pool);
+        counts.set(n, (counts.get(n) ?? 0) + 1);
+      }
+      const share = 20_000 / size;
+      expect(counts.size).toBe(size);
+      for (const c of counts.values()) expect(Math.abs(c - share) / share).toBeLessThan(0.1);
+    }
   });
 });
 
@@ -261,6 +275,61 @@ describe('the claim cursor', () => {
     expect(again.after).toBeNull();
     await planner.report(again, result({ candidates: 3 }), 10);
     expect(planner.next()).toBeNull();
+  });
+
+  it('keeps the pairs, drained pairs and cursors for PAIRS_MS, and finds the pairs anew sooner after a NOTIFY or once every open pair is drained', async () => {
+    const src = await source({ numbers: ['+12025550871'] });
+    const c = await campaign({ sourceId: src, leads: [{ phone: '+12125550871', zip: '10001' }, { phone: '+12125550872', zip: '10001' }] });
+    const [moved] = [...c.leads].sort();
+    const moveTo = (tz: string, st: string) => engage.ctx.db.updateTable('leads').set({ time_zone: tz, state: st }).where('id', '=', moved!).execute();
+    let ms = 0;
+    const planner = new Planner({ ...engage.ctx, now: () => new Date('2026-11-24T17:00:00.000Z') }, () => ms);
+    const refreshAfter = async (elapsed: number) => {
+      ms += elapsed;
+      await planner.ensureFresh();
+    };
+    const result = (over: Partial<ClaimResult>): ClaimResult => ({ messages: [], throttledMs: null, limitedCarriers: [], candidates: 10, cursor: null, ...over });
+    const drain = (work: NonNullable<ReturnType<Planner['next']>>) => planner.report({ ...work, after: null }, result({ candidates: 0 }), 10);
+    // Every pair the plan offers now (state: where a claim would start), each then reported drained.
+    const drainAll = async () => {
+      const offered: string[] = [];
+      for (let w = planner.next(); w; w = planner.next()) {
+        offered.push(`${w.pair.st}:${w.after}`);
+        await drain(w);
+      }
+      return offered.sort();
+    };
+    await planner.ensureFresh();
+    const first = planner.next()!;
+    expect(first.pair).toEqual(pair);
+    await planner.report(first, result({ cursor: 'b'.repeat(24) }), 10);
+    // A lead now in another pair, with no NOTIFY (as a retry falling due would be): a refresh a
+    // second later keeps the pairs and the cursor.
+    await moveTo('America/Chicago', 'IL');
+    await refreshAfter(1_500);
+    expect(await drainAll()).toEqual([`NY:${'b'.repeat(24)}`]);
+    // Every open pair drained: the next refresh finds the pairs anew.
+    await refreshAfter(1_500);
+    expect(await drainAll()).toEqual(['IL:null', 'NY:null']);
+    await refreshAfter(1_500);
+    // A drained pair stays drained while the pairs are kept.
+    const one = planner.next()!;
+    await drain(one);
+    await refreshAfter(1_500);
+    expect(await drainAll()).toEqual([one.pair.st === 'IL' ? 'NY:null' : 'IL:null']);
+    // Cursors are kept until PAIRS_MS has passed since the pairs were found.
+    await refreshAfter(1_500);
+    const two = planner.next()!;
+    await planner.report(two, result({ cursor: 'c'.repeat(24) }), 10);
+    await refreshAfter(1_500);
+    expect(planner.next()).toMatchObject({ pair: two.pair, after: 'c'.repeat(24) });
+    await refreshAfter(PAIRS_MS);
+    expect(planner.next()).toMatchObject({ pair: two.pair, after: null });
+    // A NOTIFY (leads loaded, a list or campaign made active): the next refresh looks again at once.
+    await moveTo('America/Denver', 'CO');
+    planner.invalidate();
+    await planner.ensureFresh();
+    expect(await drainAll()).toEqual(['CO:null', 'NY:null']);
   });
 });
 

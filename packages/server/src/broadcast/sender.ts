@@ -28,6 +28,16 @@ export { UNKNOWN_ZONE_STAND_INS } from '../core/quiet-hours.ts';
 const PLAN_MS = 1000;
 
 /**
+ * How long a plan keeps its campaign's (time zone, state) pairs, the pairs found drained and the
+ * claim cursors, ms, unless a NOTIFY (leads loaded, a campaign or list made active) or every open
+ * pair being drained calls for a new look sooner. Finding the pairs (`pendingPairs`) and claiming
+ * from a pair's start both walk the index entries that sent leads left behind until vacuum: at a
+ * million leads they cost 26 and 14 ms a time, 9 µs of database time per message when done every
+ * second (docs/decisions.md). A retry that falls due in a drained pair waits this long at most.
+ */
+export const PAIRS_MS = 10_000;
+
+/**
  * Sends in flight when a process died (claimed, provider answer not recorded) are settled here,
  * once their lease ran out. With an idempotent provider the send is repeated under the same
  * reference (the provider texts once). Otherwise the provider is asked what it has, where its
@@ -160,14 +170,17 @@ async function interruptedBroadcasts(ctx: AppContext, leads: LeadRow[]): Promise
 interface CampaignPlan {
   campaign: CampaignRow;
   policy: QuietHoursPolicy;
+  /** The pairs of pending leads, as `pendingPairs` found them at `pairsAt` (the planner's clock, ms). */
+  pairs: ZonePair[];
+  pairsAt: number;
   open: ZonePair[];
   cursor: number;
-  /** Pairs that came back empty since the last refresh. */
+  /** Pairs that came back empty since the pairs were found (`pairsAt`). */
   drained: Set<string>;
   /**
-   * Per pair, the lead id the next claim starts after (`ClaimResult.cursor`). Cleared at every
-   * refresh (about once a second) and whenever a claim after it comes back short, so leads behind
-   * it (a retry now due, a lead another process had locked) wait a second at most.
+   * Per pair, the lead id the next claim starts after (`ClaimResult.cursor`). Cleared when the
+   * pairs are found anew (PAIRS_MS) and whenever a claim after it comes back short, so leads behind
+   * it (a retry now due, a lead another process had locked) wait PAIRS_MS at most.
    */
   cursors: Map<string, string>;
   /** Not before this instant (rate limit), ms. */
@@ -214,16 +227,23 @@ export class Planner {
   private refreshedAt = -Infinity;
   private refreshing: Promise<void> | null = null;
   private stale = true;
+  /** Pairs must be found anew at the next refresh (a NOTIFY came), not taken from the last plan. */
+  private rescan = true;
 
-  constructor(private readonly ctx: AppContext) {}
+  /** `clock`: a monotonic clock in ms for the plan's ages (replaceable in tests). */
+  constructor(
+    private readonly ctx: AppContext,
+    private readonly clock: () => number = () => performance.now(),
+  ) {}
 
   /** Marks the plan stale (a NOTIFY: a lead was loaded, a campaign activated or resumed). */
   invalidate(): void {
     this.stale = true;
+    this.rescan = true;
   }
 
   async ensureFresh(): Promise<void> {
-    if (!this.stale && performance.now() - this.refreshedAt < PLAN_MS) return;
+    if (!this.stale && this.clock() - this.refreshedAt < PLAN_MS) return;
     this.refreshing ??= this.refresh().finally(() => {
       this.refreshing = null;
     });
@@ -233,7 +253,9 @@ export class Planner {
   private async refresh(): Promise<void> {
     const ctx = this.ctx;
     this.stale = false;
-    this.refreshedAt = performance.now();
+    const rescan = this.rescan;
+    this.rescan = false;
+    const startedAt = (this.refreshedAt = this.clock());
     const previous = new Map(this.plans.map((p) => [p.campaign.id, p]));
     await recoverInterruptedSends(ctx);
     const campaigns = await ctx.db
@@ -248,7 +270,9 @@ export class Planner {
     for (const row of campaigns) {
       const { quiet_hours_policy, workspace_tz, ...c } = row;
       const before = previous.get(c.id);
-      const pairs = await pendingPairs(ctx, c.id);
+      // The last plan's pairs, drained pairs and cursors while they are recent and a pair is still open.
+      const kept = before && !rescan && startedAt - before.pairsAt < PAIRS_MS && before.open.some((p) => !before.drained.has(pairKey(p))) ? before : null;
+      const pairs = kept ? kept.pairs : await pendingPairs(ctx, c.id);
       if (pairs.length === 0) {
         const inFlight = await ctx.db.selectFrom('leads').select('id').where('campaign_id', '=', c.id).where('status', '=', 'SENDING').limit(1).executeTakeFirst();
         await setSendingStatus(ctx, c, inFlight ? 'SENDING' : 'COMPLETE', inFlight ? 'Sending the last messages.' : 'Every lead has been sent the broadcast.', null);
@@ -272,7 +296,8 @@ export class Planner {
         await setSendingStatus(ctx, c, 'SENDING', 'Sending to eligible leads.', null);
       }
       plans.push({
-        campaign: c, policy: quiet_hours_policy as QuietHoursPolicy, open, cursor: before?.cursor ?? 0, drained: new Set(), cursors: new Map(),
+        campaign: c, policy: quiet_hours_policy as QuietHoursPolicy, pairs, pairsAt: kept ? kept.pairsAt : startedAt, open, cursor: before?.cursor ?? 0,
+        drained: kept ? kept.drained : new Set(), cursors: kept ? kept.cursors : new Map(),
         blockedUntil: before?.blockedUntil ?? 0, throttled: false, limitedCarriers: new Set(), claimed: 0,
       });
     }

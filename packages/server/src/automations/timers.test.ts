@@ -52,7 +52,6 @@ describe('follow-ups and no-reply rules', () => {
     await engage.api('POST', `/api/public/engage/campaigns/${id}/activate`);
     expect(await broadcastTick(at(0))).toBe(4);
     const row = async (leadId: string) => engage.ctx.db.selectFrom('leads').selectAll().where('id', '=', leadId).executeTakeFirstOrThrow();
-    const from = (await row(leads.silent!)).from_number!;
 
     await setDisposition(at(1), await row(leads.closed!), 'Closed', 'agent');
     const stop = await receiveInbound(at(2), { provider: 'simulator', providerMessageId: 'SMdrip-stop', from: '+12125550504', to: (await row(leads.optsOut!)).from_number!, text: 'STOP', receivedAt: hoursLater(2) });
@@ -66,7 +65,7 @@ describe('follow-ups and no-reply rules', () => {
     expect(await texts(leads.optsOut!, 'FOLLOW_UP')).toEqual([]);
     expect(await automationTick(at(25))).toBe(0); // nothing fires twice
 
-    await receiveInbound(at(30), { provider: 'simulator', providerMessageId: 'SMdrip-reply', from: '+12125550502', to: from, text: 'maybe next month', receivedAt: hoursLater(30) });
+    await receiveInbound(at(30), { provider: 'simulator', providerMessageId: 'SMdrip-reply', from: '+12125550502', to: (await row(leads.replies!)).from_number!, text: 'maybe next month', receivedAt: hoursLater(30) });
 
     expect(await automationTick(at(71))).toBe(0);
     expect(await automationTick(at(72))).toBe(1); // step 2, 48 h after step 1, to the silent lead only

@@ -11,7 +11,7 @@ import pg from 'pg';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Receiver, eventually, startTestEngage, type TestEngage } from '../../../test/harness.ts';
-import { importTuning } from './load-file.ts';
+import { DEFAULT_CHUNK_ROWS, importTuning } from './load-file.ts';
 import { CAMPAIGN_LOAD_LOCK } from './settle.ts';
 import { importFile } from './store.ts';
 import { campaign, cols, finished, importList, listLeads, uploadList } from './testkit.ts';
@@ -102,7 +102,7 @@ describe('progress and cancellation', () => {
       expect(await listLeads(engage, r.body.listId)).toEqual([]);
       expect(existsSync(importFile(engage.config.dataDir, r.body.jobId))).toBe(false);
     } finally {
-      importTuning.chunkRows = 50_000;
+      importTuning.chunkRows = DEFAULT_CHUNK_ROWS;
     }
   });
 

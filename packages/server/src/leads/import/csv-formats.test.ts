@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestEngage, type TestEngage } from '../../../test/harness.ts';
-import { importTuning } from './load-file.ts';
+import { DEFAULT_CHUNK_ROWS, importTuning } from './load-file.ts';
 import { MAX_FIELD_CHARS } from './stage.ts';
 import { campaign, cols, importList, listLeads } from './testkit.ts';
 
@@ -93,7 +93,7 @@ describe('files that are not CSV', () => {
     importTuning.chunkRows = 10;
   });
   afterAll(() => {
-    importTuning.chunkRows = 50_000;
+    importTuning.chunkRows = DEFAULT_CHUNK_ROWS;
   });
   const request = { firstRowHeaders: true, mappedCols: cols('Phone') };
   // Good rows first: a failure late in the file must still leave nothing behind.

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, startTestEngage, type TestEngage } from '../../../test/harness.ts';
 import { createWorkspace } from '../../workspaces/bootstrap.ts';
-import { importTuning } from './load-file.ts';
+import { DEFAULT_CHUNK_ROWS, importTuning } from './load-file.ts';
 import { campaign, cols, importList, listLeads } from './testkit.ts';
 
 let engage: TestEngage;
@@ -73,7 +73,7 @@ describe('dedupe and suppression', () => {
       ]);
       expect((await listLeads(engage, s.listId)).map((l) => l.leadData.Phone)).toEqual(['2125550401', '3125550402', '4155550403']);
     } finally {
-      importTuning.chunkRows = 50_000;
+      importTuning.chunkRows = DEFAULT_CHUNK_ROWS;
     }
   });
 

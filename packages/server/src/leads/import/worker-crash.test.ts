@@ -14,11 +14,12 @@ import { afterEach, beforeEach, expect, it } from 'vitest';
 import { createTestDatabase } from '../../../test/db.ts';
 import { Receiver, eventually, startTestEngage, testEnv, type TestEngage } from '../../../test/harness.ts';
 import { IMPORT_MAX_CLAIMS, claimImport, recoverAbandonedImports } from './lease.ts';
+import { DEFAULT_CHUNK_ROWS } from './load-file.ts';
 import { THREAD_MIN_BYTES } from './parse-thread.ts';
 import { campaign, cols, uploadList } from './testkit.ts';
 
 const BIN = fileURLToPath(new URL('../../../bin/engage.js', import.meta.url));
-/** Three chunks of 50,000 and a bit: the worker is killed once the first chunk is in. */
+/** Several chunks (DEFAULT_CHUNK_ROWS each, as the worker process runs): the worker is killed once the first is in. */
 const ROWS = 120_000;
 /** Every 1,000th row repeats the phone of the row before it. */
 const REPEATS = ROWS / 1000;
@@ -79,7 +80,7 @@ it('a worker killed mid-import: another takes the import over and it completes o
   // Killed while loading: the first chunk is settled (progress written), the rest not yet.
   await eventually(async () => {
     const r = await importRow(jobId);
-    return r.status === 'PROCESSING' && r.processed >= 50_000 ? true : undefined;
+    return r.status === 'PROCESSING' && r.processed >= DEFAULT_CHUNK_ROWS ? true : undefined;
   }, 60_000, 'the first worker to be half-way through the import');
   first.kill('SIGKILL');
   await once(first, 'exit');

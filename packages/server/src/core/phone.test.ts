@@ -1,5 +1,6 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { areaCodeOf, normalizePhone } from './phone.ts';
+import { areaCodeOf, normalizePhone, normalizePhoneBytes } from './phone.ts';
 
 describe('normalizePhone: US/Canada formats', () => {
   it.each([
@@ -144,5 +145,37 @@ describe('areaCodeOf', () => {
 describe('normalizePhone: untyped input from JSON', () => {
   it.each([[5555551212], [null], [undefined], [{}]])('%j → null', (input) => {
     expect(normalizePhone(input as unknown as string)).toBeNull();
+  });
+});
+
+describe('normalizePhoneBytes', () => {
+  /** The text's UTF-8 bytes, somewhere inside a larger buffer. */
+  const inBytes = (text: string) => {
+    const bytes = Buffer.from(`x,${text},y`, 'utf8');
+    return [bytes, 2, bytes.length - 2] as const;
+  };
+
+  it('gives normalizePhone’s answer for any text made of what phones are written with', () => {
+    // Mostly digits, so that many are valid numbers (10 or 11 digits, +country code …).
+    const unit = fc.oneof(
+      { arbitrary: fc.constantFrom('0', '1', '2', '3', '4', '5', '6', '7', '8', '9'), weight: 8 },
+      { arbitrary: fc.constantFrom(' ', '(', ')', '-', '.', '/', '+', 'x', 'e', '#', '\u00a0', '\u2013', '\t', ','), weight: 2 },
+    );
+    let valid = 0;
+    fc.assert(
+      fc.property(fc.string({ unit, minLength: 8, maxLength: 18 }), (text) => {
+        if (normalizePhone(text) !== null) valid++;
+        expect(normalizePhoneBytes(...inBytes(text))).toBe(normalizePhone(text));
+      }),
+      { numRuns: 20_000 },
+    );
+    expect(valid).toBeGreaterThan(300);
+  });
+
+  it.each([
+    '2125550101', '(212) 555-0101', ' 212.555.0101 ', '1-212-555-0101', '+1 212 555 0101', '+44 20 7946 0958', '011 44 20 7946 0958',
+    '212-555-0101 x123', '212\u00a0555\u00a00101', '+', '', '   ', '()', '212-555-010', '1'.repeat(30), '+1 (212) 555-0101 ext. 9',
+  ])('%j as bytes → what normalizePhone says', (text) => {
+    expect(normalizePhoneBytes(...inBytes(text))).toBe(normalizePhone(text));
   });
 });

@@ -92,7 +92,7 @@ export function enrichLocation(input: { zip?: string | null; phone: string }): L
   return combine(zip, zip === null ? null : placeOfZip(zip), areaCode === null ? null : areaCodeInfo(areaCode));
 }
 
-function combine(zip: string | null, byZip: Omit<LeadLocation, 'zip'> | null, byPhone: AreaCodeInfo | null): LeadLocation {
+export function combine(zip: string | null, byZip: Omit<LeadLocation, 'zip'> | null, byPhone: AreaCodeInfo | null): LeadLocation {
   if (zip !== null && byZip !== null) {
     // Should the ZIP's point yield no zone, the area code's is still right if it is in the same state.
     const timeZone = byZip.timeZone ?? (byPhone !== null && byPhone.state === byZip.state ? byPhone.timeZone : null);
@@ -101,19 +101,23 @@ function combine(zip: string | null, byZip: Omit<LeadLocation, 'zip'> | null, by
   return { zip: null, state: byPhone?.state ?? null, timeZone: byPhone?.timeZone ?? null, lat: null, lon: null };
 }
 
+/** A ZIP as written, read: normalised (null when it is not a ZIP) and its place (null when unknown). */
+export interface ZipHit {
+  zip: string | null;
+  place: Omit<LeadLocation, 'zip'> | null;
+  /** A bulk writer's encoding of the place, kept with it (stage.ts). */
+  encoded?: Uint8Array;
+}
+
 /**
- * `enrichLocation` for bulk loads: the ZIP lookup (dataset search plus the time-zone grid) costs
- * microseconds, and a million-row list has only a few tens of thousands of distinct ZIPs, so
- * results are memoised by the ZIP as written. The cache holds at most `maxEntries` (default
- * 100,000) ZIPs and starts over when full, so memory stays bounded whatever the file holds.
+ * ZIPs as written → `ZipHit`, for bulk loads: the lookup (dataset search plus the time-zone grid)
+ * costs microseconds, and a million-row list has only a few tens of thousands of distinct ZIPs, so
+ * results are memoised by the ZIP as written. At most `maxEntries` (default 100,000) are kept; the
+ * memo starts over when full, so memory stays bounded whatever the file holds.
  */
-export function createLocationEnricher(maxEntries = 100_000): (input: { zip?: string | null; phone: string }) => LeadLocation {
-  const byRawZip = new Map<string, { zip: string | null; place: Omit<LeadLocation, 'zip'> | null }>();
-  return (input) => {
-    const areaCode = areaCodeOf(input.phone);
-    const byPhone = areaCode === null ? null : areaCodeInfo(areaCode);
-    const raw = input.zip;
-    if (typeof raw !== 'string' || raw === '') return combine(null, null, byPhone);
+export function createZipMemo(maxEntries = 100_000): (raw: string) => ZipHit {
+  const byRawZip = new Map<string, ZipHit>();
+  return (raw) => {
     let hit = byRawZip.get(raw);
     if (hit === undefined) {
       const zip = normalizeZip(raw);
@@ -121,6 +125,6 @@ export function createLocationEnricher(maxEntries = 100_000): (input: { zip?: st
       if (byRawZip.size >= maxEntries) byRawZip.clear();
       byRawZip.set(raw, hit);
     }
-    return combine(hit.zip, hit.place, byPhone);
+    return hit;
   };
 }

@@ -72,7 +72,7 @@ describe('completion webhook', () => {
     const s = await importList(engage, { campaignId: await campaign(engage), csv: 'Phone\n"2125550721\n', processRequest: { webhookUrl: `${receiver.url}/failed`, mappedCols: cols('Phone') } });
     expect(s.status).toBe('FAILED');
     const [hook] = await eventually(() => (received('/failed').length ? received('/failed') : undefined));
-    expect(hook!.body).toMatchObject({ jobId: s.jobId, status: 'FAILED', message: expect.stringMatching(/Quote Not Closed/), accepted: 0 });
+    expect(hook!.body).toMatchObject({ jobId: s.jobId, status: 'FAILED', message: expect.stringMatching(/quoted field opened at line 2 is never closed/), accepted: 0 });
   });
 });
 

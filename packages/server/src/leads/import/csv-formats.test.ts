@@ -105,7 +105,7 @@ describe('files that are not CSV', () => {
     ['UTF-16 text', Buffer.from('\ufeffPhone\n2125550261\n', 'utf16le'), /UTF-16/],
     ['binary data after good rows', Buffer.concat([Buffer.from(good), Buffer.from([0x89, 0x00, 0x01])]), /binary data/],
     ['Windows-1252 text after good rows', Buffer.concat([Buffer.from(good), Buffer.from('2125550299,Jos\xe9\n', 'latin1')]), /not UTF-8/],
-    ['an unclosed quote', good + '"2125550262,never closed\n2125550263\n', /Quote Not Closed/],
+    ['an unclosed quote', good + '"2125550262,never closed\n2125550263\n', /quoted field opened at line 52 is never closed/],
     ['a row over 1 MiB', good + `2125550264,"${'z'.repeat(1_100_000)}"\n`, /larger than 1 MiB/],
   ])('fails %s with a clear message and loads nothing', async (what, content, message) => {
     const before = await leadCount();

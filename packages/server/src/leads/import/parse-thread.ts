@@ -13,9 +13,8 @@
  * `runParseThread`.
  */
 import { createReadStream } from 'node:fs';
-import { pipeline } from 'node:stream/promises';
 import { Worker, parentPort, workerData } from 'node:worker_threads';
-import { ImportFileError, asFileError, csvParser, utf8Guard, type ByteMeter } from './csv.ts';
+import { CsvReader, ImportFileError, asFileError, utf8Guard, type ByteMeter } from './csv.ts';
 import type { ImportOptions } from './options.ts';
 import { PhoneFilter } from './phone-filter.ts';
 import { CopyBuffer, RowStager, SegmentPool, type ChunkData, type LeadTarget, type Rejection, type ImportRejectReason } from './stage.ts';
@@ -118,14 +117,15 @@ async function* threadChunks(worker: Worker): AsyncGenerator<ParsedChunk, ParseE
 async function* parseHere(job: ParseJob, pool: SegmentPool): AsyncGenerator<ParsedChunk, ParseEnd> {
   const meter: ByteMeter = { bytes: 0 };
   const stager = new RowStager(job.options, new Date(job.now), job.target, new PhoneFilter(job.filter));
-  const parser = csvParser();
-  // 64 KiB reads: the parser turns each read into records at once, and fewer of them wait in memory.
-  const reading = pipeline(createReadStream(job.file, { highWaterMark: 64 * 1024 }), utf8Guard(meter), parser);
-  reading.catch(() => undefined); // its errors reach us through the parser's iterator
-  try {
-    let out = new CopyBuffer(pool);
-    let n = 0;
-    for await (const record of parser as AsyncIterable<string[]>) {
+  const reader = new CsvReader();
+  // 64 KiB reads, checked as UTF-8 text on the way; null after the last.
+  const file = utf8Guard(meter)(createReadStream(job.file, { highWaterMark: 64 * 1024 }));
+  let out = new CopyBuffer(pool);
+  let n = 0;
+  for await (const bytes of thenEnd(file)) {
+    if (bytes === null) reader.finish();
+    else reader.push(bytes);
+    for (let record = reader.next(); record !== null; record = reader.next()) {
       stager.stage(record, out);
       if (++n >= job.chunkRows) {
         yield { chunk: out.data(), rowsThrough: stager.rows, bytesThrough: meter.bytes };
@@ -133,13 +133,16 @@ async function* parseHere(job: ParseJob, pool: SegmentPool): AsyncGenerator<Pars
         n = 0;
       }
     }
-    await reading;
-    yield { chunk: out.data(), rowsThrough: stager.rows, bytesThrough: meter.bytes };
-    const { kept, counts, total } = stager.rejections;
-    return { rows: stager.rows, rejections: { kept, counts, total } };
-  } finally {
-    parser.destroy();
   }
+  yield { chunk: out.data(), rowsThrough: stager.rows, bytesThrough: meter.bytes };
+  const { kept, counts, total } = stager.rejections;
+  return { rows: stager.rows, rejections: { kept, counts, total } };
+}
+
+/** The source's items, then null. */
+async function* thenEnd<T>(source: AsyncIterable<T>): AsyncGenerator<T | null> {
+  yield* source;
+  yield null;
 }
 
 /**

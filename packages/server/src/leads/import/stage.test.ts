@@ -3,7 +3,10 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { ImportOptions } from './options.ts';
 import { PhoneFilter } from './phone-filter.ts';
-import { CopyBuffer, RowStager, SegmentPool, copyText } from './stage.ts';
+import { CsvReader } from './csv.ts';
+import { enrichLocation } from '../enrichment.ts';
+import { CopyBuffer, PlaceText, RowStager, SegmentPool, copyText } from './stage.ts';
+import { toCsvField } from './testkit.ts';
 
 const options = (o: Partial<ImportOptions> = {}): ImportOptions => ({
   deDupe: true, firstRowHeaders: false, webhookUrl: null, listName: null, phone: 0, zip: 1,
@@ -20,6 +23,14 @@ function parseCopyLine(line: string): (string | null)[] {
 function lines(out: CopyBuffer): (string | null)[][] {
   const text = Buffer.concat(out.segments()).toString('utf8');
   return text === '' ? [] : text.slice(0, -1).split('\n').map(parseCopyLine);
+}
+
+/** Stages each row, written as CSV and read back by the import's reader. */
+function stageRows(stager: RowStager, rows: string[][], out: CopyBuffer): void {
+  const reader = new CsvReader();
+  reader.push(Buffer.from(rows.map((r) => r.map(toCsvField).join(',')).join('\n')));
+  reader.finish();
+  for (let record = reader.next(); record !== null; record = reader.next()) stager.stage(record, out);
 }
 
 describe('copyText', () => {
@@ -40,12 +51,12 @@ describe('RowStager', () => {
     const now = new Date('2026-01-02T03:04:05Z');
     const stager = new RowStager(options(), now, target);
     const out = new CopyBuffer(new SegmentPool());
-    for (const r of [
+    stageRows(stager, [
       ['(212) 555-0101', '90210', 'a\tb\\c "q"\nd'],
       ['nope', '10001', 'x'],
       ['212-555-0102', '', 'x'.repeat(10_001)],
       ['2125550101'],
-    ]) stager.stage(r, out);
+    ], out);
     const rows = lines(out);
     expect(rows).toHaveLength(2);
     const [first, repeat] = rows;
@@ -70,11 +81,11 @@ describe('RowStager', () => {
     const stager = new RowStager(options({ firstRowHeaders: true }), new Date(), target);
     stager.seen.add('+12125550299'); // e.g. opted out
     const out = new CopyBuffer(new SegmentPool());
-    for (const r of [['Phone', 'Zip', 'Note'], ['2125550201', '', ''], ['2125550299', '', '']]) stager.stage(r, out);
+    stageRows(stager, [['Phone', 'Zip', 'Note'], ['2125550201', '', ''], ['2125550299', '', '']], out);
     expect(lines(out)).toHaveLength(2);
     expect(out.candidates).toBe('2\t+12125550299\t2125550299\tf\n');
     const next = new CopyBuffer(new SegmentPool());
-    stager.stage(['+1 212 555 0201', '', ''], next);
+    stageRows(stager, [['+1 212 555 0201', '', '']], next);
     expect(next.candidates).toBe('3\t+12125550201\t+1 212 555 0201\tf\n');
     expect(stager.rows).toBe(3);
   });
@@ -82,7 +93,7 @@ describe('RowStager', () => {
   it('without deDupe, only suppressed phones are candidates', () => {
     const stager = new RowStager(options({ deDupe: false }), new Date(), target);
     const out = new CopyBuffer(new SegmentPool());
-    for (const r of [['2125550301'], ['2125550301']]) stager.stage(r, out);
+    stageRows(stager, [['2125550301'], ['2125550301']], out);
     expect(lines(out)).toHaveLength(2);
     expect(out.candidates).toBe('');
   });
@@ -99,6 +110,24 @@ describe('RowStager', () => {
     const reused = new CopyBuffer(pool);
     reused.write('x\n');
     expect(Buffer.concat(reused.segments()).toString()).toBe('x\n');
+  });
+});
+
+describe('PlaceText', () => {
+  it('writes enrichLocation’s place for any ZIP as written and phone, memoised or not', () => {
+    const places = new PlaceText();
+    // Known, padded, ZIP+4, Canadian, unknown, not a ZIP, absent; a military ZIP without a zone (34001).
+    const zips = ['10001', '90210', '2134', '94105-1234', 'K1A 0B1', '00000', 'n/a', '', undefined, '34001', '96799'];
+    const phones = ['+12125550101', '+13105550101', '+18085550101', '+16135550101', '+442079460958'];
+    for (const round of [1, 2]) {
+      for (const zip of zips) {
+        for (const phone of phones) {
+          const l = enrichLocation({ zip: zip ?? null, phone });
+          const expected = [l.zip, l.state, l.timeZone, l.lat === null ? null : String(l.lat), l.lon === null ? null : String(l.lon)];
+          expect(parseCopyLine(Buffer.from(places.of(zip, phone)).toString('utf8')), `${zip} ${phone}, round ${round}`).toEqual(expected);
+        }
+      }
+    }
   });
 });
 

@@ -1,13 +1,16 @@
 /**
- * The per-row half of an import, in JavaScript: each CSV record becomes either a row of the staging
- * table (COPY text format) with its phone in E.164, its place from the ZIP or area code, its mapped
- * columns as `leadData`, and a time-ordered lead id — or a rejection (`FIELD_TOO_LARGE`,
- * `INVALID_PHONE`). What depends on the database (opt-outs, do-not-contact, duplicates) is decided
- * afterwards in SQL over the whole file at once.
+ * The per-row half of an import, in JavaScript: each CSV record becomes either a line of COPY text
+ * for `leads` — its phone in E.164, its place from the ZIP or area code, its mapped columns as
+ * `leadData`, a time-ordered lead id — or a rejection (`FIELD_TOO_LARGE`, `INVALID_PHONE`). Lines
+ * are written byte by byte from the record's bytes into off-heap buffers; only the phone and the
+ * ZIP become strings. What depends on the database (opt-outs, do-not-contact, duplicates) is
+ * decided in SQL (settle.ts) for the few rows the phone filter cannot clear.
  */
-import { newId } from '../../core/ids.ts';
-import { normalizePhone } from '../../core/phone.ts';
-import { createLocationEnricher } from '../enrichment.ts';
+import { areaCodeInfo } from '../../core/area-codes.ts';
+import { writeNewId } from '../../core/ids.ts';
+import { normalizePhone, normalizePhoneBytes } from '../../core/phone.ts';
+import { combine, createZipMemo, type LeadLocation } from '../enrichment.ts';
+import { FieldKind, type CsvRecord } from './csv.ts';
 import type { ImportOptions } from './options.ts';
 import { PhoneFilter } from './phone-filter.ts';
 
@@ -122,7 +125,8 @@ export class CopyBuffer {
   private readonly full: Buffer[] = [];
   private readonly views: Buffer[] = [];
   private current: Buffer;
-  private used = 0;
+  /** Where the next line starts in the current segment. */
+  used = 0;
   /** Bytes written. */
   length = 0;
   /** Phones of this chunk so far: a repeat within the chunk is flagged for settle.ts. */
@@ -141,18 +145,28 @@ export class CopyBuffer {
   /** Appends a line; with `rn`, remembers where it is, so that `without` can leave it out. */
   write(line: string, rn?: number): void {
     // UTF-8 needs at most 3 bytes per UTF-16 code unit.
-    if (this.used + line.length * 3 > this.current.length) {
+    const into = this.begin(line.length * 3);
+    this.commit(this.used + into.write(line, this.used, 'utf8'), rn);
+  }
+
+  /** Room for a line of at most `max` bytes: the segment to write it into from `used` on (then `commit`). */
+  begin(max: number): Buffer {
+    if (this.used + max > this.current.length) {
       this.seal();
-      this.current = line.length * 3 > SEGMENT ? Buffer.allocUnsafe(line.length * 3) : this.pool.take();
+      this.current = max > SEGMENT ? Buffer.allocUnsafe(max) : this.pool.take();
       this.used = 0;
     }
+    return this.current;
+  }
+
+  /** The line written from `used` on into the segment `begin` gave ends at `end` (its `\n` included). */
+  commit(end: number, rn?: number): void {
     const start = this.used;
-    const n = this.current.write(line, this.used, 'utf8');
-    this.used += n;
-    this.length += n;
+    this.used = end;
+    this.length += end - start;
     this.rows++;
     // The current segment becomes views[views.length] when sealed (it is not empty now).
-    if (rn !== undefined) this.places.set(rn, [this.views.length, start, this.used]);
+    if (rn !== undefined) this.places.set(rn, [this.views.length, start, end]);
   }
 
   /** The bytes written (see `segments`) but for the lines of the rows `rns`, which must have been written with their row number. */
@@ -188,8 +202,120 @@ export class CopyBuffer {
   }
 }
 
+const TAB = 0x09;
+const LF = 0x0a;
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+
 /**
- * Turns records into COPY lines of `leads`. One per import: it owns the ZIP cache, the JavaScript-side
+ * What a byte below 0x20 becomes inside a JSON string inside COPY text: JSON.stringify's escape
+ * (`\n`, `\u001f`, …) with its backslash doubled for COPY.
+ */
+const CONTROL = Array.from({ length: 0x20 }, (_, c) => Buffer.from(copyText(JSON.stringify(String.fromCharCode(c)).slice(1, -1)), 'latin1'));
+/** The most bytes one byte of a value can become (a control character: `\\u001f`). */
+const MAX_ESCAPE = Math.max(...CONTROL.map((e) => e.length));
+
+/**
+ * Writes bytes[from, to) as the inside of a JSON string, escaped for COPY text, into `out` at `o`;
+ * with `doubled`, each `""` is read as one quote. Returns the offset after it.
+ */
+function writeJsonText(bytes: Buffer, from: number, to: number, doubled: boolean, out: Buffer, o: number): number {
+  for (let p = from; p < to; p++) {
+    const c = bytes[p]!;
+    if (c >= 0x20 && c !== QUOTE && c !== BACKSLASH) {
+      out[o++] = c;
+    } else if (c === QUOTE) {
+      // JSON's \" with its backslash escaped for COPY.
+      out[o++] = BACKSLASH;
+      out[o++] = BACKSLASH;
+      out[o++] = QUOTE;
+      if (doubled) p++;
+    } else if (c === BACKSLASH) {
+      out[o++] = BACKSLASH;
+      out[o++] = BACKSLASH;
+      out[o++] = BACKSLASH;
+      out[o++] = BACKSLASH;
+    } else {
+      const e = CONTROL[c]!;
+      for (let k = 0; k < e.length; k++) out[o++] = e[k]!;
+    }
+  }
+  return o;
+}
+
+/** Field `i` of the record as a JSON string (or `null` past the end of a short row), escaped for COPY. */
+function writeJsonField(rec: CsvRecord, i: number, out: Buffer, o: number): number {
+  if (i >= rec.count) {
+    out[o++] = 0x6e; // null
+    out[o++] = 0x75;
+    out[o++] = 0x6c;
+    out[o++] = 0x6c;
+    return o;
+  }
+  const { buf } = rec;
+  const kind = rec.kind[i] as FieldKind;
+  out[o++] = QUOTE;
+  if (kind === FieldKind.Relaxed) {
+    // `"`, the quoted part with its doubled quotes read as one, then the rest as written.
+    o = writeJsonText(buf, rec.mid[i]!, rec.mid[i]! + 1, false, out, o);
+    o = writeJsonText(buf, rec.start[i]!, rec.mid[i]!, true, out, o);
+    o = writeJsonText(buf, rec.mid[i]!, rec.end[i]!, false, out, o);
+  } else {
+    o = writeJsonText(buf, rec.start[i]!, rec.end[i]!, kind === FieldKind.Doubled, out, o);
+  }
+  out[o++] = QUOTE;
+  return o;
+}
+
+/** Copies a short run of bytes (a loop beats a native call at these sizes). */
+function put(src: Uint8Array, out: Buffer, o: number): number {
+  for (let k = 0; k < src.length; k++) out[o++] = src[k]!;
+  return o;
+}
+
+/** A place as COPY text: `zip \t state \t time zone \t lat \t lon`. */
+const encodePlace = (l: LeadLocation) =>
+  Buffer.from(`${copyText(l.zip)}\t${copyText(l.state)}\t${copyText(l.timeZone)}\t${l.lat ?? '\\N'}\t${l.lon ?? '\\N'}`, 'utf8');
+
+/**
+ * A lead's place (enrichment.ts: the ZIP's, else the area code's) as COPY text, memoised: by the
+ * ZIP as written when the ZIP decides it, by the area code when it does not. The same answers as
+ * `enrichLocation`.
+ */
+export class PlaceText {
+  private readonly zipOf = createZipMemo();
+  /** Rows without a known ZIP: the place is the area code's (0: not a NANP number). */
+  private readonly byArea = new Map<number, Uint8Array>();
+
+  of(rawZip: string | undefined, phone: string): Uint8Array {
+    if (rawZip !== undefined && rawZip !== '') {
+      const hit = this.zipOf(rawZip);
+      if (hit.zip !== null && hit.place !== null) {
+        // A ZIP whose point has no zone borrows the area code's (combine): rare, not memoised.
+        if (hit.place.timeZone === null) return encodePlace(combine(hit.zip, hit.place, areaOf(areaKey(phone))));
+        return (hit.encoded ??= encodePlace(combine(hit.zip, hit.place, null)));
+      }
+    }
+    const area = areaKey(phone);
+    let text = this.byArea.get(area);
+    if (text === undefined) {
+      text = encodePlace(combine(null, null, areaOf(area)));
+      this.byArea.set(area, text);
+    }
+    return text;
+  }
+}
+
+/** A NANP E.164 phone's area code as a number (`+12125550101` → 212); 0 for any other phone. */
+function areaKey(phone: string): number {
+  if (phone.length !== 12 || phone.charCodeAt(1) !== 0x31) return 0;
+  return (phone.charCodeAt(2) - 48) * 100 + (phone.charCodeAt(3) - 48) * 10 + (phone.charCodeAt(4) - 48);
+}
+
+const areaOf = (area: number) => (area === 0 ? null : areaCodeInfo(String(area)));
+
+/**
+ * Turns records into COPY lines of `leads`. One per import: it owns the ZIP memo, the JavaScript-side
  * rejections and the phone filter. `now` stamps the lead ids (time-ordered like every other id) and
  * their `created`.
  */
@@ -197,12 +323,16 @@ export class RowStager {
   readonly rejections = new RejectionLog();
   /** Data rows seen (the `row` of the last one). */
   rows = 0;
-  private readonly enrich = createLocationEnricher();
+  private readonly places = new PlaceText();
   private headerPending: boolean;
-  /** `{"Phone":`, `,"Name":` … — each mapped column's JSON key, written once. */
-  private readonly jsonKeys: string[];
-  /** workspace, campaign, list and created: the same on every line. */
-  private readonly fixed: string;
+  /** The mapped columns' indexes in the file, in the mapping's order. */
+  private readonly columns: number[];
+  /** `{"Phone":`, `,"Name":` … — each mapped column's JSON key as COPY text, encoded once. */
+  private readonly jsonKeys: Buffer[];
+  /** `\t` workspace, campaign, list and created `\t`: the same on every line. */
+  private readonly fixed: Buffer;
+  /** Bytes of a line besides its values and place: id, fixed part, phone, keys, quotes, `}\n`. */
+  private readonly lineBytes: number;
   /**
    * The workspace's suppressed phones and, with `deDupe`, the campaign's phones and the file's so
    * far (settle.ts fills in the first two). A row whose phone it may hold is a candidate: only
@@ -218,52 +348,71 @@ export class RowStager {
   ) {
     this.seen = seen;
     this.headerPending = options.firstRowHeaders;
-    this.jsonKeys = options.mappedCols.map((c, i) => `${i === 0 ? '{' : ','}${JSON.stringify(c.columnId)}:`);
-    this.fixed = `${target.workspaceId}\t${target.campaignId}\t${target.listId}\t${now.toISOString()}`;
+    this.columns = options.mappedCols.map((c) => c.columnIndex);
+    // JSON text has no raw tabs or line breaks; only its backslashes need COPY's escaping.
+    this.jsonKeys = options.mappedCols.map((c, i) => Buffer.from(`${i === 0 ? '{' : ','}${JSON.stringify(c.columnId)}:`.replace(/\\/g, '\\\\'), 'utf8'));
+    this.fixed = Buffer.from(`\t${target.workspaceId}\t${target.campaignId}\t${target.listId}\t${now.toISOString()}\t`, 'utf8');
+    this.lineBytes = 24 + this.fixed.length + 16 + 1 + this.jsonKeys.reduce((n, k) => n + k.length + 4, 0) + 2;
   }
 
   /** Writes the record's lead line to `out`, unless it is the header or rejected. */
-  stage(record: string[], out: CopyBuffer): void {
+  stage(rec: CsvRecord, out: CopyBuffer): void {
     if (this.headerPending) {
       this.headerPending = false;
       return;
     }
     const row = ++this.rows;
-    const { mappedCols } = this.options;
-    // leadData as JSON text, keys in the mapping's order; a column past the end of a short
-    // (ragged) row is unknown (null), not empty.
-    let json = '';
-    for (let i = 0; i < mappedCols.length; i++) {
-      const col = mappedCols[i]!;
-      const value = record[col.columnIndex];
-      if (value !== undefined && value.length > MAX_FIELD_CHARS) {
-        this.rejections.add(row, 'FIELD_TOO_LARGE', `${col.columnId}: ${value.length} characters (at most ${MAX_FIELD_CHARS})`);
-        return;
+    const { columns, options } = this;
+    let max = this.lineBytes;
+    for (let i = 0; i < columns.length; i++) {
+      const span = rec.spanBytes(columns[i]!);
+      // Bytes bound the characters from above: only a long field is decoded to count them.
+      if (span > MAX_FIELD_CHARS) {
+        const value = rec.text(columns[i]!)!;
+        if (value.length > MAX_FIELD_CHARS) {
+          this.rejections.add(row, 'FIELD_TOO_LARGE', `${options.mappedCols[i]!.columnId}: ${value.length} characters (at most ${MAX_FIELD_CHARS})`);
+          return;
+        }
       }
-      json += this.jsonKeys[i]! + (value === undefined ? 'null' : JSON.stringify(value));
+      max += span * MAX_ESCAPE;
     }
-    json += '}';
-    const rawPhone = record[mappedCols[this.options.phone]!.columnIndex];
-    const phone = rawPhone === undefined ? null : normalizePhone(rawPhone);
+    const phoneColumn = columns[options.phone]!;
+    const phone = phoneColumn < rec.count ? phoneOf(rec, phoneColumn) : null;
     if (phone === null) {
-      this.rejections.add(row, 'INVALID_PHONE', rawPhone ?? null);
+      this.rejections.add(row, 'INVALID_PHONE', rec.text(phoneColumn) ?? null);
       return;
     }
-    const zipCol = this.options.zip === null ? null : mappedCols[this.options.zip]!;
-    const place = this.enrich({ zip: zipCol === null ? null : (record[zipCol.columnIndex] ?? null), phone });
+    const place = this.places.of(options.zip === null ? undefined : rec.text(columns[options.zip]!), phone);
     // A phone seen earlier in this chunk: settle.ts rejects it as DUPLICATE unless a suppression
     // says more. Suppressions, earlier chunks and the campaign's other leads are looked up only when
     // the filter may hold the phone.
-    const repeat = this.options.deDupe && out.phones.has(phone);
-    if (this.options.deDupe && !repeat) out.phones.add(phone);
+    const repeat = options.deDupe && out.phones.has(phone);
+    if (options.deDupe && !repeat) out.phones.add(phone);
     const candidate = repeat || this.seen.mightHave(phone);
-    if (this.options.deDupe && !candidate) this.seen.add(phone);
-    if (candidate) out.candidates += `${row}\t${phone}\t${copyText(rawPhone!)}\t${repeat ? 't' : 'f'}\n`;
-    // JSON text has no raw tabs or line breaks; only its backslashes need COPY's escaping.
-    out.write(
-      `${newId(this.now)}\t${this.fixed}\t${phone}\t${copyText(place.zip)}\t${copyText(place.state)}\t${copyText(place.timeZone)}\t` +
-      `${place.lat ?? '\\N'}\t${place.lon ?? '\\N'}\t${json.includes('\\') ? json.replace(/\\/g, '\\\\') : json}\n`,
-      candidate ? row : undefined,
-    );
+    if (options.deDupe && !candidate) this.seen.add(phone);
+    if (candidate) out.candidates += `${row}\t${phone}\t${copyText(rec.text(phoneColumn)!)}\t${repeat ? 't' : 'f'}\n`;
+
+    // LEAD_COLUMNS: id, workspace, campaign, list, created, phone, zip, state, zone, lat, lon, leadData.
+    const into = out.begin(max + place.length);
+    let o = writeNewId(this.now, into, out.used);
+    o = put(this.fixed, into, o);
+    o += into.write(phone, o, 'latin1');
+    into[o++] = TAB;
+    o = put(place, into, o);
+    into[o++] = TAB;
+    for (let i = 0; i < columns.length; i++) {
+      o = put(this.jsonKeys[i]!, into, o);
+      o = writeJsonField(rec, columns[i]!, into, o);
+    }
+    into[o++] = 0x7d; // }
+    into[o++] = LF;
+    out.commit(o, candidate ? row : undefined);
   }
+}
+
+/** The phone in field `i` as E.164, or null; plain and quoted fields are read from their bytes. */
+function phoneOf(rec: CsvRecord, i: number): string | null {
+  const kind = rec.kind[i] as FieldKind;
+  if (kind === FieldKind.Plain || kind === FieldKind.Quoted) return normalizePhoneBytes(rec.buf, rec.start[i]!, rec.end[i]!);
+  return normalizePhone(rec.text(i)!);
 }

@@ -61,6 +61,21 @@ export class PhoneFilter {
     }
   }
 
+  /** `mightHave`, then `add`: what the filter said before the phone was added (one hashing for both). */
+  testAndAdd(phone: string): boolean {
+    this.hash(phone);
+    let had = true;
+    for (let i = 0; i < HASHES; i++) {
+      const bit = (this.h1 + Math.imul(i, this.h2)) & MASK;
+      const word = this.words[bit >>> 5]!;
+      if ((word & (1 << (bit & 31))) === 0) {
+        had = false;
+        this.words[bit >>> 5] = word | (1 << (bit & 31));
+      }
+    }
+    return had;
+  }
+
   /** False: the phone was certainly never added. True: it probably was. */
   mightHave(phone: string): boolean {
     this.hash(phone);

@@ -142,6 +142,23 @@ describe('PhoneFilter', () => {
     );
   });
 
+  it('testAndAdd answers what mightHave said before, and adds the phone', () => {
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 2_000_000_000, max: 2_000_000_050 }), { maxLength: 100 }), (nums) => {
+        const a = new PhoneFilter();
+        const b = new PhoneFilter();
+        for (const n of nums) {
+          const before = a.mightHave(`+1${n}`);
+          a.add(`+1${n}`);
+          expect(b.testAndAdd(`+1${n}`)).toBe(before);
+        }
+        const bytes = (f: PhoneFilter) => Buffer.from(f.bits.buffer, f.bits.byteOffset, f.bits.byteLength);
+        expect(bytes(b).equals(bytes(a))).toBe(true);
+      }),
+      { numRuns: 20 },
+    );
+  });
+
   it('rarely claims a phone it was not given', () => {
     const f = new PhoneFilter();
     for (let i = 0; i < 200_000; i++) f.add(`+1212${5_000_000 + i}`);

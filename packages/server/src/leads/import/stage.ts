@@ -386,16 +386,23 @@ export class RowStager {
     // A phone seen earlier in this chunk: settle.ts rejects it as DUPLICATE unless a suppression
     // says more. Suppressions, earlier chunks and the campaign's other leads are looked up only when
     // the filter may hold the phone.
-    const repeat = options.deDupe && out.phones.has(phone);
-    if (options.deDupe && !repeat) out.phones.add(phone);
-    const candidate = repeat || this.seen.mightHave(phone);
-    if (options.deDupe && !candidate) this.seen.add(phone);
+    let candidate: boolean;
+    let repeat = false;
+    if (options.deDupe) {
+      repeat = out.phones.has(phone);
+      if (!repeat) out.phones.add(phone);
+      // Added in passing: the file's later rows with this phone become candidates.
+      candidate = this.seen.testAndAdd(phone) || repeat;
+    } else {
+      candidate = this.seen.mightHave(phone);
+    }
     if (candidate) out.candidates += `${row}\t${phone}\t${copyText(rec.text(phoneColumn)!)}\t${repeat ? 't' : 'f'}\n`;
 
     // LEAD_COLUMNS: id, workspace, campaign, list, created, phone, zip, state, zone, lat, lon, leadData.
     const into = out.begin(max + place.length);
     let o = writeNewId(this.now, into, out.used);
-    o = put(this.fixed, into, o);
+    into.set(this.fixed, o);
+    o += this.fixed.length;
     o += into.write(phone, o, 'latin1');
     into[o++] = TAB;
     o = put(place, into, o);

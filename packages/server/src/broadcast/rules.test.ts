@@ -452,7 +452,8 @@ describe('replies (send-message task)', () => {
     expect(after).toMatchObject({ status: 'PENDING', attempts: 1 });
     expect(after.status_message).toContain('HTTP_429');
     const jobs = await sql<{ run_at: Date }>`SELECT j.run_at FROM graphile_worker._private_jobs j JOIN graphile_worker._private_tasks k ON k.id = j.task_id
-      WHERE k.identifier = 'send-message' AND j.payload->>'messageId' = ${reply.id} ORDER BY j.run_at`.execute(engage.ctx.db);
+      WHERE k.identifier = 'send-message' AND j.payload->>'messageId' = ${reply.id} ORDER BY j.id`.execute(engage.ctx.db);
+    // The newest job is the retry (the reply's first job, never run here, is due at the real time).
     // Retry-After (5 s) is shorter than the first backoff step, which wins.
     expect(jobs.rows.at(-1)!.run_at.getTime()).toBe(t.now().getTime() + engage.config.sendRetryBaseMs);
     await task({ messageId: reply.id }, helpers);

@@ -1,6 +1,6 @@
 /**
  * Loads one uploaded file in one transaction: a worker thread streams the file from disk through
- * the UTF-8 guard and the CSV parser and turns each record into a lead line (COPY text)
+ * the UTF-8 guard and the CSV reader and turns each record into a lead line (COPY text)
  * (parse-thread.ts), and every `chunkRows` rows are settled (settle.ts): the few rows that may be
  * suppressed or duplicates are checked in SQL, the rest COPYed straight into `leads`. The thread
  * parses the next chunk while PostgreSQL writes the current one; memory holds two chunks at most,

@@ -1,12 +1,14 @@
 /**
  * Reading an import's file, in a worker thread for large files: the file streams through the UTF-8
- * guard and the CSV parser, each record becomes a lead line (stage.ts), and chunks of lines go to
- * the loading thread one when asked for, so at most two are being filled or written at a time.
+ * guard and the CSV reader (csv.ts), each record becomes a lead line (stage.ts), and chunks of
+ * lines go to the loading thread one when asked for, so at most two are being filled or written at
+ * a time.
  *
- * Why a thread: parsing a million rows allocates gigabytes of short-lived strings, and in the main
- * thread V8 let ≈ 150 MB of that garbage pile up in its old space before collecting it (peak RSS
- * ≈ 380 MB for a million rows; 314 MB with the thread). A thread's heap has its own limit
- * (`resourceLimits`), so it is collected early; the API's event loop never waits for a parse either.
+ * Why a thread: the API's event loop never waits for a parse, and the parse's garbage stays in a
+ * heap of its own with its own limit (`resourceLimits`), collected early. With `csv-parse`, a
+ * million rows made gigabytes of short-lived strings, and in the main thread V8 let ≈ 150 MB of
+ * them pile up before collecting (peak RSS ≈ 380 MB; 314 MB with the thread); the byte-level reader
+ * makes far fewer, but the thread still keeps them off the API's heap.
  *
  * The loading side is `parseFile` (small files are parsed in place). The thread's entry is
  * `parse-thread.boot.mjs`, which makes TypeScript loadable in the new thread and runs

@@ -13,6 +13,7 @@ import { sql } from 'kysely';
 import { campaignMessages, type CampaignRow } from '../campaigns/service.ts';
 import type { AppContext } from '../context.ts';
 import { normalizeCarrier } from '../core/carriers.ts';
+import { fnv1a } from '../core/hash.ts';
 import { newId } from '../core/ids.ts';
 import { areaCodeOf } from '../core/phone.ts';
 import { localTime } from '../core/schedule.ts';
@@ -28,9 +29,7 @@ import { affords, lockBuckets, saveBuckets, waitFor, type Bucket } from './throt
  * FNV-1a hash of the phone. (SHA-256 did the same for 1 % of the sender's CPU; no secret is involved.)
  */
 export function stickyNumber(phone: string, pool: string[]): string {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < phone.length; i++) h = Math.imul(h ^ phone.charCodeAt(i), 0x01000193);
-  return pool[(h >>> 0) % pool.length]!;
+  return pool[fnv1a(phone) % pool.length]!;
 }
 
 /**

@@ -64,7 +64,7 @@ const digitBytes = Buffer.alloc(MAX_DIGITS);
  * anything else (an extension, a no-break space, letters) goes through `normalizePhone` as text.
  * Always the same answer as `normalizePhone(text)`.
  */
-export function normalizePhoneBytes(bytes: Uint8Array, start: number, end: number): string | null {
+export function normalizePhoneBytes(bytes: Buffer, start: number, end: number): string | null {
   let from = start;
   let to = end;
   while (from < to && bytes[from] === 0x20) from++;
@@ -88,7 +88,7 @@ export function normalizePhoneBytes(bytes: Uint8Array, start: number, end: numbe
   return fromDigits(hasPlus, digitBytes.toString('latin1', 0, n));
 }
 
-const slowly = (bytes: Uint8Array, start: number, end: number) => normalizePhone(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8', start, end));
+const slowly = (bytes: Buffer, start: number, end: number) => normalizePhone(bytes.toString('utf8', start, end));
 
 /** National NANP digits (10) → E.164, or null when the structure is impossible. */
 function nanp(national: string): string | null {

@@ -7,6 +7,8 @@
  * reach a few percent only past ten million. A false positive costs one probe; there are no false
  * negatives, so no duplicate is missed.
  */
+import { fnv1a } from '../../core/hash.ts';
+
 const BITS = 1 << 26;
 const MASK = BITS - 1;
 const HASHES = 4;
@@ -47,8 +49,7 @@ export class PhoneFilter {
       return;
     }
     // Not digits (never for an E.164 phone): FNV-1a over the characters.
-    let a = 0x811c9dc5;
-    for (let i = 0; i < phone.length; i++) a = Math.imul(a ^ phone.charCodeAt(i), 0x01000193);
+    const a = fnv1a(phone);
     this.h1 = fmix(a);
     this.h2 = fmix(a ^ 0x5bd1e995) | 1;
   }

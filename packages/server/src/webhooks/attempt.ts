@@ -85,7 +85,7 @@ export async function attemptDelivery(
   let headers: Record<string, string>;
   try {
     if (ref) {
-      const slot = await acquireAttemptSlot(ctx, ref, ctx.config.webhookTimeoutMs + 1000);
+      const slot = await acquireAttemptSlot(ctx, ref, ctx.config.webhookTimeoutMs + 1000, (inFlightByUrl.get(d.url) ?? 0) > 1);
       if (!slot.ok) return { kind: 'busy', at: slot.at };
       leased = slot.leased;
     }

@@ -26,13 +26,19 @@ export async function endpointDisabled(db: DbOrTrx, campaignId: string, url: str
 
 /**
  * May an attempt go to this endpoint now? Healthy endpoints: always. Failing ones: only the holder
- * of the lease (which expires after `leaseMs`, so a crashed worker's lease frees itself).
- * `leased` says whether this attempt holds the lease (and must release it when it settles).
+ * of the lease (which expires after `leaseMs`, so a crashed worker's lease frees itself), and not
+ * while `busyHere`: this process has another attempt to it in flight, one that started while the
+ * endpoint was still healthy and so holds no lease. `leased` says whether this attempt holds the
+ * lease (and must release it when it settles).
  */
-export async function acquireAttemptSlot(ctx: AppContext, ref: EndpointRef, leaseMs: number): Promise<{ ok: true; leased: boolean } | { ok: false; at: Date }> {
+export async function acquireAttemptSlot(ctx: AppContext, ref: EndpointRef, leaseMs: number, busyHere: boolean): Promise<{ ok: true; leased: boolean } | { ok: false; at: Date }> {
   const now = ctx.now();
   const row = await ctx.db.selectFrom('webhook_endpoints').select(['first_failure_at', 'attempt_lease_until']).where('campaign_id', '=', ref.campaignId).where('url', '=', ref.url).executeTakeFirst();
   if (!row || row.first_failure_at === null) return { ok: true, leased: false };
+  // The holder usually settles long before its lease runs out (a refused connection takes
+  // milliseconds): look again in about a second, or when the lease expires if sooner.
+  const soon = new Date(now.getTime() + 1000 + Math.floor(Math.random() * 500));
+  if (busyHere) return { ok: false, at: soon };
   const until = new Date(now.getTime() + leaseMs);
   const taken = await ctx.db
     .updateTable('webhook_endpoints')
@@ -43,9 +49,6 @@ export async function acquireAttemptSlot(ctx: AppContext, ref: EndpointRef, leas
     .returning('url')
     .executeTakeFirst();
   if (taken) return { ok: true, leased: true };
-  // The holder usually settles long before its lease runs out (a refused connection takes
-  // milliseconds): look again in about a second, or when the lease expires if sooner.
-  const soon = new Date(now.getTime() + 1000 + Math.floor(Math.random() * 500));
   const expires = row.attempt_lease_until ?? until;
   return { ok: false, at: expires < soon ? expires : soon };
 }

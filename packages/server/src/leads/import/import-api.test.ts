@@ -1,14 +1,18 @@
 /**
  * `POST /api/public/engage/list/load` and `GET …/{jobId}` as SPEC §1.4 and issue 3 describe them:
  * multipart upload over real HTTP, 202 at once, the job's summary, every malformed request refused
- * with a 400 naming the field and nothing written, tenancy, lists of a campaign with counts.
+ * with a 400 naming the field and nothing written, tenancy, lists of a campaign with counts, and
+ * how progress is recorded.
  */
 import { mkdtemp, readdir } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_API_KEY, eventually, startTestEngage, type TestEngage } from '../../../test/harness.ts';
 import { createWorkspace } from '../../workspaces/bootstrap.ts';
+import { createDb } from '../../db/pool.ts';
+import { recordProgress } from './store.ts';
 import { campaign, cols, finished, importList, listLeads, uploadList } from './testkit.ts';
 
 let engage: TestEngage;
@@ -143,5 +147,23 @@ describe('GET /api/public/engage/campaigns/{id}/lists', () => {
     expect(new Set(leads.map((l) => l.id)).size).toBe(250);
     expect(leads.map((l) => l.id)).toEqual([...leads.map((l) => l.id)].sort());
     expect((await engage.api('GET', '/api/public/engage/campaigns/ffffffffffffffffffffffff/lists')).status).toBe(404);
+  });
+});
+
+describe('recordProgress', () => {
+  it('commits the progress, and turns synchronous_commit off for its own transaction only', async () => {
+    const done = await importList(engage, { campaignId, csv: 'Phone\n2125550131\n', processRequest: { firstRowHeaders: true, mappedCols: cols('Phone') } });
+    // One connection, so the check below runs on the connection the update used.
+    const { db, pool } = createDb(engage.config.databaseUrl!, 1);
+    try {
+      expect(await recordProgress(db, done.jobId, 7, 70)).toBe('COMPLETED');
+      const row = await engage.ctx.db.selectFrom('list_imports').select(['processed', 'bytes_processed']).where('id', '=', done.jobId).executeTakeFirstOrThrow();
+      expect(row).toEqual({ processed: 7, bytes_processed: 70 });
+      // SET LOCAL ends with the transaction: every later commit on the connection waits for the disk again.
+      expect((await sql<{ synchronous_commit: string }>`SHOW synchronous_commit`.execute(db)).rows[0]!.synchronous_commit).toBe('on');
+      expect(await recordProgress(db, 'ffffffffffffffffffffffff', 1, 1)).toBeNull();
+    } finally {
+      await pool.end();
+    }
   });
 });

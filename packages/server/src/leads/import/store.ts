@@ -3,10 +3,10 @@
  * taking `db` or `trx` first.
  */
 import path from 'node:path';
-import type { Selectable } from 'kysely';
+import { sql, type Selectable } from 'kysely';
 import { iso } from '../../core/time.ts';
 import type { ListImportsTable } from '../../db/schema.ts';
-import type { DbOrTrx } from '../../db/pool.ts';
+import type { Db, DbOrTrx } from '../../db/pool.ts';
 
 export type ListImportRow = Selectable<ListImportsTable>;
 export type ImportStatus = ListImportRow['status'];
@@ -21,10 +21,19 @@ export async function getImport(db: DbOrTrx, id: string, workspaceId?: number): 
   return q.executeTakeFirst();
 }
 
-/** Records progress; answers the current status so the task notices a cancellation. */
-export async function recordProgress(db: DbOrTrx, id: string, processed: number, bytes: number): Promise<ImportStatus | null> {
-  const row = await db.updateTable('list_imports').set({ processed, bytes_processed: bytes }).where('id', '=', id).returning('status').executeTakeFirst();
-  return row?.status ?? null;
+/**
+ * Records progress; answers the current status so the task notices a cancellation. Committed
+ * without waiting for the WAL to reach the disk (`synchronous_commit = off`, this transaction only):
+ * the import's COPY fills the WAL meanwhile, and a commit that waits has to wait for all of that to
+ * be flushed first (≈ 50 ms per chunk in the import benchmark; ≈ 3 ms without). A progress count lost to
+ * a server crash costs nothing: the import's own transaction is lost with it and starts over.
+ */
+export async function recordProgress(db: Db, id: string, processed: number, bytes: number): Promise<ImportStatus | null> {
+  return db.transaction().execute(async (trx) => {
+    await sql`SET LOCAL synchronous_commit = off`.execute(trx);
+    const row = await trx.updateTable('list_imports').set({ processed, bytes_processed: bytes }).where('id', '=', id).returning('status').executeTakeFirst();
+    return row?.status ?? null;
+  });
 }
 
 /** PROCESSING → FAILED with the operator-facing reason; false when it was no longer PROCESSING. */

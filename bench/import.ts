@@ -8,9 +8,9 @@
  * `{name, rows, seconds, rowsPerSecond, baseline: {name, rowsPerSecond}, ratio, peakRssMb}` and
  * adds its section to docs/benchmarks.md (between `<!-- import-benchmark:… -->` markers, which
  * bench/run.ts keeps). Engage (API + worker) runs in this process, so the peak RSS sampled here
- * (every 20 ms) is theirs together; the file is generated and uploaded by child processes, as a
- * browser or CRM would send it from elsewhere. The clock runs from the upload's first byte to the
- * job's COMPLETED.
+ * (every 20 ms) is theirs together; the file is generated, COPYed for the baseline and uploaded
+ * by child processes (the upload as a browser or CRM would send it, from elsewhere). The clock runs
+ * from the upload's first byte to the job's COMPLETED.
  *
  * Environment: BENCH_DATABASE_URL (a PostgreSQL server instead of an embedded one),
  * BENCH_IMPORT_ROWS (default 1,000,000; must not be a multiple of 7919), BENCH_NO_DOC=1 (leave
@@ -84,7 +84,7 @@ export async function generateCsv(file: string, rows: number): Promise<number> {
   return (await stat(file)).size;
 }
 
-/** Runs this file in a child process (`generate …` or `upload …`), so that work is not counted in Engage's RSS. */
+/** Runs this file in a child process (`generate …`, `rawcopy …` or `upload …`), so that work is not counted in Engage's RSS. */
 function child(args: string[], onReady?: () => void): Promise<string> {
   return new Promise((resolve, reject) => {
     // fork keeps process.execArgv, i.e. tsx's loader, so the child runs TypeScript too.
@@ -228,13 +228,14 @@ export async function benchImport(): Promise<void> {
     };
 
     log('baseline: raw COPY of the file into a plain table');
-    const copySeconds = await rawCopy(databaseUrl, file);
+    // From a child process too: the COPY's file buffers would stay in this process's RSS (freed, but
+    // kept by the allocator), and the peak measured below is Engage's.
+    const copySeconds = Number(await child(['rawcopy', databaseUrl, file]));
     const copyRate = ROWS / copySeconds;
     log(`raw COPY: ${copySeconds.toFixed(2)} s, ${Math.round(copyRate).toLocaleString('en-US')} rows/s`);
 
     const campaignId = (await api('POST', '/api/public/engage/campaigns', { name: 'Import bench' })).id as string;
-    // The raw COPY above read the file through this process: its buffers are collected first, so
-    // that the peak is Engage's (`npm run bench` runs with --expose-gc).
+    // Engage's start-up garbage is collected first (`npm run bench` runs with --expose-gc).
     global.gc?.();
     const rssBefore = process.memoryUsage.rss();
     let peakRss = rssBefore;
@@ -314,7 +315,7 @@ async function appendRow(
     '',
     `- ${(extra.bytes / 1048576).toFixed(1)} MiB file; the upload (HTTP, streamed to the data dir) took ${extra.uploadSeconds.toFixed(2)} s of the total; ` +
       `${fmt(extra.accepted)} leads accepted, ${fmt(extra.rejected)} rejected (0.5 % invalid phones, 0.5 % repeated phones). ` +
-      'Engage (API + worker) runs in the benchmark process; peak RSS is that process\'s, sampled every 20 ms (the file is generated and uploaded by child processes). ' +
+      'Engage (API + worker) runs in the benchmark process; peak RSS is that process\'s, sampled every 20 ms (the file is generated, COPYed for the baseline and uploaded by child processes). ' +
       `Load average when the import started: ${extra.loadBefore} (2 cores; other processes make a run noisy). ` +
       `Cores used during the import (CPU seconds per second): ${extra.cores}. ` +
       `The parsing thread alone, with no database (read, normalise, enrich, write the COPY text), took ${extra.parseSeconds.toFixed(2)} s ` +
@@ -328,10 +329,13 @@ async function appendRow(
   await writeFile(doc, text);
 }
 
-// Run directly: `tsx bench/import.ts`; as its own child process: `… generate <file> <rows>` or `… upload <base> <campaignId> <file>`.
+// Run directly: `tsx bench/import.ts`; as its own child process: `… generate <file> <rows>`,
+// `… rawcopy <databaseUrl> <file>` (prints the seconds) or `… upload <base> <campaignId> <file>`.
 if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {
   const [, , role, a, b, c] = process.argv;
-  const run = role === 'generate' ? generateCsv(a!, Number(b)) : role === 'upload' ? upload(a!, b!, c!) : benchImport();
+  const run = role === 'generate' ? generateCsv(a!, Number(b))
+    : role === 'rawcopy' ? rawCopy(a!, b!).then((s) => void process.stdout.write(String(s)))
+    : role === 'upload' ? upload(a!, b!, c!) : benchImport();
   run.catch((err: unknown) => {
     console.error('[bench import] failed:', err);
     process.exitCode = 1;

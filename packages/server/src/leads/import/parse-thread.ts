@@ -1,8 +1,7 @@
 /**
- * Reading an import's file, in a worker thread for large files: the file streams through the UTF-8
- * guard and the CSV reader (csv.ts), each record becomes a lead line (stage.ts), and chunks of
- * lines go to the loading thread one when asked for, so at most two are being filled or written at
- * a time.
+ * Reading an import's file, in a worker thread for large files: the thread runs the parsing
+ * (parse-chunks.ts) and hands chunks of lead lines to the loading thread one when asked for, so at
+ * most two are being filled or written at a time.
  *
  * Why a thread: the API's event loop never waits for a parse, and the parse's garbage stays in a
  * heap of its own with its own limit (`resourceLimits`), collected early. With `csv-parse`, a
@@ -10,59 +9,58 @@
  * them pile up before collecting (peak RSS ≈ 380 MB; 314 MB with the thread); the byte-level reader
  * makes far fewer, but the thread still keeps them off the API's heap.
  *
- * The loading side is `parseFile` (small files are parsed in place). The thread's entry is
- * `parse-thread.boot.mjs`, which makes TypeScript loadable in the new thread and runs
- * `runParseThread`.
+ * The thread runs one script: parse-chunks.ts and what it imports, bundled from the TypeScript by
+ * esbuild once per process (`threadScript`). A thread that registered a TypeScript loader instead,
+ * as the main thread does, cost 26–30 MB more (the loader keeps a thread of its own), at the
+ * moment an import's memory peaks.
  */
-import { createReadStream } from 'node:fs';
-import { Worker, parentPort, workerData } from 'node:worker_threads';
-import { CsvReader, ImportFileError, asFileError, utf8Guard, type ByteMeter } from './csv.ts';
-import type { ImportOptions } from './options.ts';
-import { PhoneFilter } from './phone-filter.ts';
-import { CopyBuffer, RowStager, SegmentPool, type ChunkData, type LeadTarget, type Rejection, type ImportRejectReason } from './stage.ts';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { ImportFileError } from './csv.ts';
+import { parseHere, type ParseEnd, type ParseJob, type ParsedChunk, type ThreadMessage } from './parse-chunks.ts';
+import { SegmentPool, type ChunkData } from './stage.ts';
+
+export type { ParseEnd, ParseJob, ParsedChunk } from './parse-chunks.ts';
 
 /** The heap a parsing thread may use; its live data is a few tens of MB (the ZIP memo, a chunk's phones). */
 const THREAD_OLD_SPACE_MB = 64;
 /** Files at least this large (8 MiB, ≈ 100,000 rows) are parsed in a worker thread. */
 export const THREAD_MIN_BYTES = 8 * 1024 * 1024;
 
-export interface ParseJob {
-  file: string;
-  options: ImportOptions;
-  /** Stamps the lead ids and `created` (ms since the epoch). */
-  now: number;
-  target: LeadTarget;
-  chunkRows: number;
-  /** The phone filter's bits (PhoneFilter over a SharedArrayBuffer), filled by the loading side. */
-  filter: Uint32Array<ArrayBufferLike>;
-}
-
-export interface ParsedChunk {
-  chunk: ChunkData;
-  /** Data rows of the file up to and including this chunk. */
-  rowsThrough: number;
-  bytesThrough: number;
-}
-
-/** What the thread found on its own: data rows, and the rejections decided in JavaScript. */
-export interface ParseEnd {
-  rows: number;
-  rejections: { kept: Rejection[]; counts: Partial<Record<ImportRejectReason, number>>; total: number };
-}
-
-type ThreadMessage =
-  | ({ type: 'chunk' } & ParsedChunk)
-  | ({ type: 'end' } & ParseEnd)
-  | { type: 'error'; fileError: string | null; message: string; code: string | undefined };
-
-const BOOT = new URL('./parse-thread.boot.mjs', import.meta.url);
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+let script: Promise<string> | undefined;
 
 /**
- * The file as chunks, parsed in a worker thread; each `next()` asks the thread for the next chunk,
- * so calling it early lets the thread parse while the caller writes the previous one. The
- * generator's return value is the thread's summary. Errors are the thread's, rebuilt: an
- * `ImportFileError` for the file's faults, an Error with the same `code` otherwise (ENOENT…).
+ * The parsing thread's code: parse-chunks.ts and its imports (ours and the packages') as one
+ * CommonJS script, bundled on first use and kept for the process's life. Each module's
+ * `import.meta.url` is written in as its own file's URL (a CommonJS script has none), so that
+ * `zip-places.ts` still finds the `zipcodes` package from where it lies. A failed bundle is tried
+ * again by the next import.
  */
+export function threadScript(): Promise<string> {
+  script ??= (async () => {
+    const { build } = await import('esbuild');
+    const out = await build({
+      stdin: { contents: "import { runParseThread } from './parse-chunks.ts';\nvoid runParseThread();\n", resolveDir: HERE, sourcefile: 'parse-thread-entry.ts', loader: 'ts' },
+      bundle: true, platform: 'node', format: 'cjs', target: 'node20', write: false, logLevel: 'silent',
+      plugins: [{
+        name: 'import-meta-url',
+        setup(b) {
+          b.onLoad({ filter: /\.ts$/ }, async (args) => {
+            const text = await readFile(args.path, 'utf8');
+            return { contents: text.replace(/\bimport\.meta\.url\b/g, JSON.stringify(pathToFileURL(args.path).href)), loader: 'ts' };
+          });
+        },
+      }],
+    });
+    return out.outputFiles[0]!.text;
+  })();
+  script.catch(() => (script = undefined));
+  return script;
+}
+
 /** A file being parsed: its chunks, and where a chunk's buffers go back once COPYed (for reuse). */
 export interface Parsing {
   chunks: AsyncGenerator<ParsedChunk, ParseEnd>;
@@ -71,17 +69,28 @@ export interface Parsing {
 }
 
 function parseInThread(job: ParseJob): Parsing {
-  const worker = new Worker(BOOT, { workerData: job, resourceLimits: { maxOldGenerationSizeMb: THREAD_OLD_SPACE_MB, maxYoungGenerationSizeMb: 8 } });
+  let worker: Worker | null = null;
   return {
-    chunks: threadChunks(worker),
+    chunks: threadChunks(job, (w) => (worker = w)),
     release(chunk) {
       const buffers = [...new Set(chunk.segments.map((s) => s.buffer as ArrayBuffer))];
-      worker.postMessage({ release: buffers }, buffers);
+      // A chunk was received, so the thread exists.
+      worker!.postMessage({ release: buffers }, buffers);
     },
   };
 }
 
-async function* threadChunks(worker: Worker): AsyncGenerator<ParsedChunk, ParseEnd> {
+/**
+ * The file as chunks, parsed in a worker thread; each `next()` asks the thread for the next chunk,
+ * so calling it early lets the thread parse while the caller writes the previous one. The
+ * generator's return value is the thread's summary. Errors are the thread's, rebuilt: an
+ * `ImportFileError` for the file's faults, an Error with the same `code` otherwise (ENOENT…).
+ */
+async function* threadChunks(job: ParseJob, started: (w: Worker) => void): AsyncGenerator<ParsedChunk, ParseEnd> {
+  const worker = new Worker(await threadScript(), {
+    eval: true, workerData: job, resourceLimits: { maxOldGenerationSizeMb: THREAD_OLD_SPACE_MB, maxYoungGenerationSizeMb: 8 },
+  });
+  started(worker);
   const inbox: (ThreadMessage | Error)[] = [];
   let wake: (() => void) | null = null;
   const deliver = (m: ThreadMessage | Error) => {
@@ -113,44 +122,8 @@ async function* threadChunks(worker: Worker): AsyncGenerator<ParsedChunk, ParseE
 }
 
 /**
- * The parsing itself, in whichever thread runs it: the file as chunks of lead lines, then the
- * summary. Chunks are `chunkRows` records of the file (rejected ones and the header included).
- */
-async function* parseHere(job: ParseJob, pool: SegmentPool): AsyncGenerator<ParsedChunk, ParseEnd> {
-  const meter: ByteMeter = { bytes: 0 };
-  const stager = new RowStager(job.options, new Date(job.now), job.target, new PhoneFilter(job.filter));
-  const reader = new CsvReader();
-  // 64 KiB reads, checked as UTF-8 text on the way; null after the last.
-  const file = utf8Guard(meter)(createReadStream(job.file, { highWaterMark: 64 * 1024 }));
-  let out = new CopyBuffer(pool);
-  let n = 0;
-  for await (const bytes of thenEnd(file)) {
-    if (bytes === null) reader.finish();
-    else reader.push(bytes);
-    for (let record = reader.next(); record !== null; record = reader.next()) {
-      stager.stage(record, out);
-      if (++n >= job.chunkRows) {
-        yield { chunk: out.data(), rowsThrough: stager.rows, bytesThrough: meter.bytes };
-        out = new CopyBuffer(pool);
-        n = 0;
-      }
-    }
-  }
-  yield { chunk: out.data(), rowsThrough: stager.rows, bytesThrough: meter.bytes };
-  const { kept, counts, total } = stager.rejections;
-  return { rows: stager.rows, rejections: { kept, counts, total } };
-}
-
-/** The source's items, then null. */
-async function* thenEnd<T>(source: AsyncIterable<T>): AsyncGenerator<T | null> {
-  yield* source;
-  yield null;
-}
-
-/**
- * The file as chunks (see parseInThread). A file under THREAD_MIN_BYTES is parsed in this thread:
- * starting a thread (a TypeScript loader, the phone and ZIP data) costs about a third of a second,
- * and a small file leaves little garbage.
+ * The file as chunks (see threadChunks). A file under THREAD_MIN_BYTES is parsed in this thread:
+ * starting a thread costs a tenth of a second or more, and a small file leaves little garbage.
  */
 export function parseFile(job: ParseJob, fileBytes: number): Parsing {
   if (fileBytes >= THREAD_MIN_BYTES) return parseInThread(job);
@@ -160,38 +133,3 @@ export function parseFile(job: ParseJob, fileBytes: number): Parsing {
 
 /** A segment back as the whole Buffer it was allocated as. */
 const asBuffer = (u: Uint8Array) => Buffer.from(u.buffer, 0, u.buffer.byteLength);
-
-/** The thread's side: answers each 'next' with a chunk, then with the summary (or an error). */
-export async function runParseThread(): Promise<void> {
-  const port = parentPort!;
-  const pool = new SegmentPool();
-  let asked = 0;
-  let wake: (() => void) | null = null;
-  port.on('message', (m: 'next' | { release: ArrayBuffer[] }) => {
-    // Segments the loading thread is done with come back to be filled again.
-    if (typeof m === 'object') return pool.give(m.release.map((b) => Buffer.from(b)));
-    asked++;
-    wake?.();
-    wake = null;
-  });
-  const turn = async () => {
-    while (asked === 0) await new Promise<void>((r) => (wake = r));
-    asked--;
-  };
-  try {
-    const chunks = parseHere(workerData as ParseJob, pool);
-    for (;;) {
-      await turn();
-      const step = await chunks.next();
-      if (step.done) {
-        port.postMessage({ type: 'end', ...step.value } satisfies ThreadMessage);
-        return;
-      }
-      // Handed over, not copied: the segments' memory moves to the loading thread.
-      const buffers = [...new Set(step.value.chunk.segments.map((s) => s.buffer as ArrayBuffer))];
-      port.postMessage({ type: 'chunk', ...step.value } satisfies ThreadMessage, buffers);
-    }
-  } catch (err) {
-    port.postMessage({ type: 'error', fileError: asFileError(err)?.message ?? null, message: (err as Error).message, code: (err as NodeJS.ErrnoException).code } satisfies ThreadMessage);
-  }
-}

@@ -39,7 +39,7 @@ let script: Promise<string> | undefined;
  * `zip-places.ts` still finds the `zipcodes` package from where it lies. A failed bundle is tried
  * again by the next import.
  */
-export function threadScript(): Promise<string> {
+function threadScript(): Promise<string> {
   script ??= (async () => {
     const { build } = await import('esbuild');
     const out = await build({

@@ -54,7 +54,7 @@ export async function loadEmbeddedPostgres() {
  * backend had to write them out itself, and to sync every finished 16 MB file (and on a new cluster
  * to create it) — waits on the disk in the one process the import's speed depends on. Now the
  * writer does that on another core: a COPY of a million leads 12.6–12.8 s instead of 13.3 s,
- * 14.7–17.5 s on a new cluster (docs/decisions.md). It sleeps when nothing is written.
+ * 14.4–17.8 s on a new cluster (docs/decisions.md). It sleeps when nothing is written.
  */
 const EMBEDDED_SETTINGS = [
   'shared_buffers=512MB',

@@ -55,11 +55,7 @@ export class PhoneFilter {
   }
 
   add(phone: string): void {
-    this.hash(phone);
-    for (let i = 0; i < HASHES; i++) {
-      const bit = (this.h1 + Math.imul(i, this.h2)) & MASK;
-      this.words[bit >>> 5]! |= 1 << (bit & 31);
-    }
+    this.testAndAdd(phone);
   }
 
   /** `mightHave`, then `add`: what the filter said before the phone was added (one hashing for both). */

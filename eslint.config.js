@@ -13,7 +13,7 @@ export default tseslint.config(
       'no-restricted-properties': ['error', { object: 'process', property: 'env', message: 'Read configuration in config.ts only.' }],
     },
   },
-  { files: ['**/config.ts', '**/*.test.ts', 'packages/server/test/**', 'bench/**', '*.config.*'], rules: { 'no-restricted-properties': 'off' } },
+  { files: ['**/config.ts', '**/*.test.ts', 'packages/server/test/**', 'packages/web/test/**', 'bench/**', '*.config.*'], rules: { 'no-restricted-properties': 'off' } },
   // The web app runs in the browser: browser globals.
   {
     files: ['packages/web/src/**/*.{ts,tsx}'],

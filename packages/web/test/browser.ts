@@ -1,15 +1,25 @@
 /**
- * Browser tests' shared helper: Debian's Chromium (`/usr/bin/chromium`, installed by .ci/run)
- * driven by playwright-core, headless, with a fresh profile per launch. Collects what must never
- * happen (page errors, JavaScript dialogs such as an XSS `alert`) and saves screenshots for docs.
+ * Browser tests' shared helper: the Chromium that find-browser.ts resolves (CHROME_PATH, else a
+ * system Chrome or Chromium, else the one in `@sparticuz/chromium`; once per run, in the global
+ * setup) driven by playwright-core, headless, with a fresh profile per launch. Collects what must
+ * never happen (page errors, JavaScript dialogs such as an XSS `alert`) and saves screenshots for
+ * docs.
  */
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type LaunchOptions, type Page } from 'playwright-core';
+import { inject } from 'vitest';
 import { eventually } from '../../server/test/harness.ts';
+import { LAUNCH_ARGS, browserEnv, findBrowser, type FoundBrowser } from './find-browser.ts';
 
-export const CHROMIUM = '/usr/bin/chromium';
+declare module 'vitest' {
+  export interface ProvidedContext {
+    /** The browser the global setup found, or why it found none. */
+    browser: FoundBrowser | { error: string };
+  }
+}
+
 export const SCREENSHOTS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../docs/screenshots');
 
 /** A phone-sized screen (iPhone 12/13/14 CSS pixels). */
@@ -29,13 +39,18 @@ export interface TestBrowser {
   close(): Promise<void>;
 }
 
+/** playwright-core's launch options for the run's browser (the global setup's, else found here). */
+export async function browserLaunchOptions(): Promise<LaunchOptions> {
+  // Undefined when this file runs without the global setup (another Vitest config).
+  const provided = inject('browser') as FoundBrowser | { error: string } | undefined;
+  if (provided && 'error' in provided) throw new Error(provided.error);
+  const found = provided ?? (await findBrowser());
+  return { executablePath: found.executablePath, headless: true, args: LAUNCH_ARGS, env: browserEnv(found) };
+}
+
 export async function launchBrowser(): Promise<TestBrowser> {
   // launch() gives every browser a fresh temporary profile (user data dir), removed on close.
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-  });
+  const browser = await chromium.launch(await browserLaunchOptions());
   const contexts: BrowserContext[] = [];
   return {
     browser,

@@ -9,6 +9,7 @@ import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EVENT_TYPES } from '../../events/payload.ts';
 import { startTestEngage, type TestEngage } from '../../../test/harness.ts';
+import { browserLaunchOptions } from '../../../../web/test/browser.ts';
 
 let engage: TestEngage;
 let doc: any;
@@ -122,7 +123,7 @@ describe('/docs', () => {
   });
 
   it('renders every operation and webhook in a real browser', async () => {
-    const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: ['--no-sandbox', '--disable-gpu'] });
+    const browser = await chromium.launch(await browserLaunchOptions());
     try {
       const page = await browser.newPage();
       const errors: string[] = [];

@@ -4,7 +4,7 @@ import { startAutomationTimers } from './automations/timers.ts';
 import { startBroadcastSender } from './broadcast/sender.ts';
 import type { AppContext } from './context.ts';
 import { sendMessageTask } from './conversations/send-message.task.ts';
-import { quietWorkerLogger } from './db/migrate.ts';
+import { workerLogger } from './logger.ts';
 import { importListTask, startImportListRecovery } from './leads/import/import-list.task.ts';
 import { LOOKUP_LINE_TYPES_TASK, lookupLineTypesTask } from './leads/lookup-line-types.task.ts';
 import { sendConversationEmailTask } from './notifications/send-conversation-email.task.ts';
@@ -43,13 +43,14 @@ export interface RunningWorker {
 
 /** Starts the job runner and the broadcast sender of one worker process. */
 export async function startWorker(ctx: AppContext, pgPool: pg.Pool, connectionString: string, concurrency = 4): Promise<RunningWorker> {
+  const logger = workerLogger(ctx.log);
   const runner: Runner = await run({
     pgPool,
     taskList: taskList(ctx),
     concurrency,
     noHandleSignals: true,
     pollInterval: 1000,
-    logger: quietWorkerLogger,
+    logger,
   });
   // Its own small pool for the job queue's bookkeeping, sized to its slots.
   const webhookPool = new pg.Pool({ connectionString, max: ctx.config.webhookConcurrency + 1 });
@@ -60,7 +61,7 @@ export async function startWorker(ctx: AppContext, pgPool: pg.Pool, connectionSt
     concurrency: ctx.config.webhookConcurrency,
     noHandleSignals: true,
     pollInterval: 1000,
-    logger: quietWorkerLogger,
+    logger,
   });
   await queueRetentionJob(ctx.db);
   const sender = startBroadcastSender(ctx, connectionString);

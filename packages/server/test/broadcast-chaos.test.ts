@@ -11,6 +11,7 @@ import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { captureOutput } from './child-process.ts';
 import { createTestDatabase } from './db.ts';
 import { eventually, startTestEngage, testEnv, type TestEngage } from './harness.ts';
 
@@ -27,8 +28,9 @@ function startWorker(): ChildProcess {
       ...process.env,
       ...testEnv(db.url, { ENGAGE_SIMULATOR_URL: api.url, ENGAGE_SIMULATOR_RECEIPTS: 'false', ENGAGE_SEND_LEASE_MS: '2000', ENGAGE_BROADCAST_POLL_MS: '100' }),
     },
-    stdio: 'ignore',
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
+  captureOutput(child, 'engage worker');
   workers.add(child);
   child.on('exit', () => workers.delete(child));
   return child;

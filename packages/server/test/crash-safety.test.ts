@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { captureOutput } from './child-process.ts';
 import { createTestDatabase } from './db.ts';
 import { eventually, startTestEngage, testEnv, type TestEngage } from './harness.ts';
 import { recoverInterruptedSends } from '../src/broadcast/sender.ts';
@@ -26,16 +27,15 @@ let api: TestEngage;
 async function runWorker(extra: Record<string, string>, until?: () => Promise<boolean>): Promise<{ signal: NodeJS.Signals | null; code: number | null }> {
   const child = spawn(process.execPath, [BIN, 'worker'], {
     env: { ...process.env, ...testEnv(db.url, { ENGAGE_SEND_LEASE_MS: '300', ...extra }) },
-    stdio: ['ignore', 'ignore', 'pipe'],
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
-  let stderr = '';
-  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+  const output = captureOutput(child, 'engage worker');
   if (until) {
     await eventually(async () => ((await until()) ? true : undefined), 20_000, 'the worker to finish its work');
     child.kill('SIGTERM');
   }
   const [code, signal] = (await once(child, 'exit')) as [number | null, NodeJS.Signals | null];
-  if (code !== 0 && signal !== 'SIGKILL' && signal !== 'SIGTERM') throw new Error(`worker failed (${code}): ${stderr}`);
+  if (code !== 0 && signal !== 'SIGKILL' && signal !== 'SIGTERM') throw new Error(`worker failed (${code}): ${output.stderr()}`);
   return { signal, code };
 }
 
@@ -164,5 +164,10 @@ describe('an interrupted send through a provider that cannot deduplicate', () =>
     expect(await recoverInterruptedSends(api.ctx)).toBe(PHONES.length);
     const statuses = await leadStatuses(campaignId);
     expect(statuses.every((s) => s === 'UNKNOWN')).toBe(true);
+    // The operator learns why from the log: each send's provider could not be resolved, and all were settled UNKNOWN.
+    const unresolved = api.logs.find('interrupted send of an unknown provider', 'error');
+    expect(unresolved).toHaveLength(PHONES.length);
+    for (const line of unresolved) expect(line.err).toMatchObject({ message: 'no SMS provider named "twilio:00000000-0000-0000-0000-000000000000" is configured' });
+    expect(api.logs.find(/^interrupted sends settled/, 'warn')).toEqual([expect.objectContaining({ reconciled: 0, unknown: PHONES.length })]);
   });
 });

@@ -1,12 +1,13 @@
 /**
  * Test harness: a real Engage (HTTP on a loopback port + worker) on a fresh database, a real
  * webhook receiver, and `eventually` to wait for a condition (polling the real system, never a
- * fixed sleep).
+ * fixed sleep). Engage logs into `logs` (a LogCapture), not stdout: a failed test prints them.
  */
 import http from 'node:http';
 import { loadConfig, type Config } from '../src/config.ts';
 import { startEngage, type Engage } from '../src/engage.ts';
 import { createTestDatabase } from './db.ts';
+import { LogCapture } from './log-capture.ts';
 import { closeServer, listenOnLoopback, readBody } from './loopback.ts';
 
 export const TEST_API_KEY = 'engk_test_bootstrap_key_0123456789';
@@ -31,6 +32,8 @@ export function testEnv(databaseUrl: string, extra: Record<string, string> = {})
 export interface TestEngage extends Engage {
   url: string;
   config: Config;
+  /** Everything this Engage logged (at LOG_LEVEL, warn unless the test says otherwise). */
+  logs: LogCapture;
   api(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: any }>;
   close(): Promise<void>;
 }
@@ -39,7 +42,8 @@ export async function startTestEngage(opts: { env?: Record<string, string>; work
   const database = opts.databaseUrl ? null : await createTestDatabase();
   const databaseUrl = opts.databaseUrl ?? database!.url;
   const config = loadConfig(testEnv(databaseUrl, opts.env));
-  const engage = await startEngage(config, { api: opts.api ?? true, worker: opts.worker ?? true });
+  const logs = new LogCapture();
+  const engage = await startEngage(config, { api: opts.api ?? true, worker: opts.worker ?? true, logDestination: logs });
   // Tests run at any hour of the real day: the bootstrap workspace sends under the campaign
   // schedule alone unless a test asks for a quiet-hours policy (core/quiet-hours.test.ts and
   // broadcast/rules.test.ts test the policies with an injected clock).
@@ -50,6 +54,7 @@ export async function startTestEngage(opts: { env?: Record<string, string>; work
   return Object.assign(engage, {
     url,
     config,
+    logs,
     async api(method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
       const init: RequestInit = { method, headers: { 'x-api-key': TEST_API_KEY, ...headers } };
       if (body !== undefined) {

@@ -6,6 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { captureOutput } from './child-process.ts';
 import { createTestDatabase } from './db.ts';
 import { eventually, startTestEngage, testEnv, type TestEngage } from './harness.ts';
 
@@ -40,7 +41,9 @@ it('texts every lead exactly once with two APIs and two workers', async () => {
   await b.api('POST', `/api/public/engage/campaigns/${c.body.id}/approve`);
   await a.api('POST', `/api/public/engage/campaigns/${c.body.id}/activate`);
   for (let i = 0; i < 2; i++) {
-    workers.push(spawn(process.execPath, [BIN, 'worker'], { env: { ...process.env, ...testEnv(db.url) }, stdio: 'ignore' }));
+    const worker = spawn(process.execPath, [BIN, 'worker'], { env: { ...process.env, ...testEnv(db.url) }, stdio: ['ignore', 'pipe', 'pipe'] });
+    captureOutput(worker, 'engage worker');
+    workers.push(worker);
   }
 
   const phones = Array.from({ length: LEADS }, (_, i) => `+1718555${String(1000 + i)}`);
@@ -59,4 +62,4 @@ it('texts every lead exactly once with two APIs and two workers', async () => {
   expect(perPhone.every((r) => Number(r.n) === 1)).toBe(true);
   const bodies = await db0.selectFrom('simulator_messages').select(['recipient', 'body']).where('recipient', '=', phones[7]!).execute();
   expect(bodies[0]!.body).toBe('Hi L7');
-});
+}, 90_000); // four processes on a two-core machine: 27 s of the default 30 s was seen under load

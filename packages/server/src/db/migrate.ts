@@ -11,9 +11,10 @@ const MIGRATION_LOCK = 0x656e6761;
 /**
  * Applies the plain-SQL migrations in `db/migrations` (in file-name order, each in its own
  * transaction, under an advisory lock so concurrent starts are safe) and graphile-worker's schema.
- * Returns the names applied now.
+ * Returns the names applied now. graphile-worker's own messages go to `workerLog` (default: its
+ * warnings and errors to stderr).
  */
-export async function migrate(connectionString: string): Promise<string[]> {
+export async function migrate(connectionString: string, workerLog: Logger = quietWorkerLogger): Promise<string[]> {
   const client = new pg.Client({ connectionString });
   await client.connect();
   const applied: string[] = [];
@@ -41,7 +42,7 @@ export async function migrate(connectionString: string): Promise<string[]> {
     await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => undefined);
     await client.end();
   }
-  await runWorkerMigrations({ connectionString, logger: quietWorkerLogger });
+  await runWorkerMigrations({ connectionString, logger: workerLog });
   return applied;
 }
 

@@ -175,6 +175,9 @@ describe('disabling an endpoint', () => {
     expect(started.deliveries).toMatchObject([{ url, status: 'FAILED', attempts: 1, lastStatus: 410 }]);
     const health = (await engage.api('GET', '/api/public/engage/webhook-endpoints')).body.endpoints.find((e: any) => e.url === url);
     expect(health).toMatchObject({ campaignId, disabled: true, disabledReason: expect.stringContaining('410') });
+    // The operator's log says so too: which URL, for which campaign, and why.
+    const warning = await eventually(() => engage.logs.find('webhook endpoint disabled', 'warn').find((l) => l.url === url));
+    expect(warning).toMatchObject({ campaignId, reason: 'the receiver answered 410 Gone' });
 
     // While disabled: the event is kept, its delivery FAILED without a request.
     const requestsBefore = receiver.attempts.filter((a) => a.path === '/gone').length;
@@ -208,6 +211,8 @@ describe('disabling an endpoint', () => {
     expect(row.disabled_at!.getTime() - row.first_failure_at!.getTime()).toBeGreaterThanOrEqual(600);
     const events = (await engage.api('GET', `/api/public/engage/events?campaignId=${campaignId}`)).body.events;
     expect(events.map((e: any) => e.eventType).sort()).toEqual(['ConversationStarted', 'EndpointDisabled']);
+    const warning = await eventually(() => engage.logs.find('webhook endpoint disabled', 'warn').find((l) => l.url === dead));
+    expect(warning).toMatchObject({ campaignId, reason: row.disabled_reason });
   });
 
   it('honours Retry-After on 429', async () => {

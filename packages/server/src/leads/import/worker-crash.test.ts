@@ -11,6 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, expect, it } from 'vitest';
+import { captureOutput } from '../../../test/child-process.ts';
 import { createTestDatabase } from '../../../test/db.ts';
 import { Receiver, eventually, startTestEngage, testEnv, type TestEngage } from '../../../test/harness.ts';
 import { IMPORT_MAX_CLAIMS, claimImport, recoverAbandonedImports } from './lease.ts';
@@ -49,8 +50,9 @@ afterEach(async () => {
 function startWorker(): ChildProcess {
   const child = spawn(process.execPath, [BIN, 'worker'], {
     env: { ...process.env, ...testEnv(db.url, { ENGAGE_DATA_DIR: dataDir, ENGAGE_IMPORT_LEASE_MS: '1500' }) },
-    stdio: ['ignore', 'ignore', 'inherit'],
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
+  captureOutput(child, 'engage worker');
   children.push(child);
   return child;
 }

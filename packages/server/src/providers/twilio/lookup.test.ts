@@ -141,6 +141,9 @@ describe('a campaign whose Twilio credential looks up line types', () => {
     }, 20_000, 'the lead to be texted after the retry');
     expect(l.carrier).toBe('Verizon Wireless');
     expect(textedTo().filter((t) => t === phone)).toHaveLength(1);
+    // The outage was logged as retryable, and its job attempt as failed for now, to be tried again.
+    expect(engage.logs.find('line type lookup failed', 'warn')).toContainEqual(expect.objectContaining({ leadId: id, code: '20500', retryable: true }));
+    expect(engage.logs.find(/^Failed task \d+ \(lookup-line-types, .* attempt 1 of \d+\) with error 'lookup-line-types: 1 lookup\(s\) failed for now and will be tried again'/, 'error')).toHaveLength(1);
   });
 
   it('switched off, texts new leads without a lookup', async () => {

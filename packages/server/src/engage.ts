@@ -3,13 +3,14 @@
  * asked for — the HTTP API, the worker, or both.
  */
 import type { FastifyInstance } from 'fastify';
-import pino from 'pino';
+import type { DestinationStream } from 'pino';
 import type { Config } from './config.ts';
 import type { AppContext } from './context.ts';
 import { startEmbeddedPostgres } from './db/embedded.ts';
 import { migrate } from './db/migrate.ts';
 import { createDb } from './db/pool.ts';
 import { buildApp } from './http/app.ts';
+import { createLogger, workerLogger } from './logger.ts';
 import { loadCredential } from './providers/credentials.ts';
 import { ProviderRegistry } from './providers/registry.ts';
 import { createHttpSimulatorProvider, createSimulatorProvider } from './providers/simulator/provider.ts';
@@ -25,6 +26,8 @@ export interface EngageOptions {
   demo?: boolean;
   /** Replace the clock (tests). */
   now?: () => Date;
+  /** Where log lines go instead of stdout (tests capture them in memory). */
+  logDestination?: DestinationStream;
 }
 
 export interface Engage {
@@ -37,17 +40,17 @@ export interface Engage {
 }
 
 export async function startEngage(config: Config, opts: EngageOptions): Promise<Engage> {
-  const log = pino({ level: config.logLevel, redact: ['req.headers["x-api-key"]', 'req.query.key', '*.secret', '*.webhook_secret'] });
+  const log = createLogger(config, opts.logDestination);
   let stopEmbedded: (() => Promise<void>) | null = null;
   let databaseUrl = config.databaseUrl;
   if (!databaseUrl) {
-    const embedded = await startEmbeddedPostgres(config.dataDir);
+    const embedded = await startEmbeddedPostgres(config.dataDir, { port: config.embeddedPgPort, log: (line, level) => log[level]({ postgres: line }, 'embedded PostgreSQL') });
     databaseUrl = embedded.connectionString;
     stopEmbedded = embedded.stop;
     log.info({ dataDir: config.dataDir }, 'embedded PostgreSQL started');
   }
   try {
-    await migrate(databaseUrl);
+    await migrate(databaseUrl, workerLogger(log));
     const { db, pool } = createDb(databaseUrl);
     const ctx: AppContext = { config, db, log, now: opts.now ?? (() => new Date()), providers: new ProviderRegistry([]) };
     ctx.providers = new ProviderRegistry(

@@ -30,10 +30,12 @@ export default async function setup(project: TestProject) {
   let tmp: string | null = null;
   if (!adminUrl) {
     tmp = await mkdtemp(path.join(os.tmpdir(), 'engage-test-pg-'));
-    // PostgreSQL runs as its own user (we may be root), so it must be able to enter the directory.
+    // As root, PostgreSQL runs as a user of its own: with the directory open to it, the cluster
+    // stays inside (else it would go to /var/lib/engage, see db/embedded-host.ts).
     await chmod(tmp, 0o755);
-    const embedded = await startEmbeddedPostgres(tmp, { persistent: false });
-    adminUrl = embedded.connectionString;
+    const embedded = await startEmbeddedPostgres(tmp, { persistent: false, ownProcessGroup: false });
+    // The tests make a database per file, which takes the superuser.
+    adminUrl = embedded.adminUrl;
     stopEmbedded = embedded.stop;
   }
   const templateDb = `engage_tpl_${process.pid}`;

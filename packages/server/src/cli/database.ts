@@ -8,6 +8,7 @@ import path from 'node:path';
 import type { Config } from '../config.ts';
 import { startEmbeddedPostgres } from '../db/embedded.ts';
 import { migrate } from '../db/migrate.ts';
+import { APP_DATABASE, APP_ROLE, clusterUrl, loadPasswords } from '../db/pgpass.ts';
 import { createDb, type Db } from '../db/pool.ts';
 
 /** The embedded cluster's port when its postmaster is alive, else null. */
@@ -32,9 +33,10 @@ export async function withDatabase<T>(config: Config, fn: (db: Db) => Promise<T>
   let stopEmbedded: (() => Promise<void>) | null = null;
   if (!url) {
     const port = runningEmbeddedPort(config.dataDir);
-    if (port) url = `postgres://postgres:engage@127.0.0.1:${port}/postgres`;
+    const passwords = port ? await loadPasswords(config.dataDir) : null;
+    if (port && passwords) url = clusterUrl(APP_ROLE, passwords.app, port, APP_DATABASE);
     else {
-      const embedded = await startEmbeddedPostgres(config.dataDir);
+      const embedded = await startEmbeddedPostgres(config.dataDir, { port: config.embeddedPgPort });
       url = embedded.connectionString;
       stopEmbedded = embedded.stop;
     }

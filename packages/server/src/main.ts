@@ -3,60 +3,29 @@
  * `start` runs the API and the worker in one process (embedded PostgreSQL unless DATABASE_URL is set).
  * Exit codes: 0 success, 1 failure, 2 usage error.
  */
-import { ALWAYS_SCHEDULE } from './core/schedule.ts';
 import { ConfigError, loadConfig } from './config.ts';
-import { createCampaign, transitionCampaign } from './campaigns/service.ts';
-import { startEmbeddedPostgres } from './db/embedded.ts';
+import { EmbeddedPostgresError, startEmbeddedPostgres } from './db/embedded.ts';
 import { migrate } from './db/migrate.ts';
 import { startEngage, type Engage } from './engage.ts';
-import { savedDemoKey } from './workspaces/bootstrap.ts';
-import { createDemoOwner, savedDemoOwner } from './auth/demo-owner.ts';
+import { savedDemoSample, seedDemo, type DemoSample } from './workspaces/demo-seed.ts';
 import { demoCommand } from './cli/demo.ts';
+import { welcomeText } from './cli/welcome.ts';
 import { importCommand } from './cli/import.ts';
 import { keysCommand } from './cli/keys.ts';
 import { EXIT, UsageError, preflight, reportUsageError } from './cli/usage.ts';
 
-async function seedDemo(engage: Engage): Promise<string | null> {
-  if (engage.bootstrap.kind !== 'demo') return null;
-  const { workspace } = engage.bootstrap;
-  const who = { workspaceId: workspace.workspaceId, orgId: workspace.orgId };
-  const campaign = await createCampaign(engage.ctx, who, {
-    name: 'Demo Campaign',
-    schedule: ALWAYS_SCHEDULE,
-    messages: {
-      outgoingMessage: 'Hi {{FirstName}} - this is the Engage demo. Reply to start a conversation, or STOP to opt out.',
-      responseMessage: 'Thanks {{FirstName}}! An agent will be with you shortly.',
-    },
-    dispositions: [
-      { disposition: 'Interested', success: true },
-      { disposition: 'Not interested' },
-      { disposition: 'Do not contact', doNotContact: true },
-    ],
-  });
-  await transitionCampaign(engage.ctx, who, campaign.id, 'approve');
-  await transitionCampaign(engage.ctx, who, campaign.id, 'activate');
-  await createDemoOwner(engage.ctx, workspace.workspaceId);
-  return campaign.id;
-}
-
-function printWelcome(engage: Engage, demoCampaignId: string | null): void {
-  const base = engage.ctx.config.publicUrl;
-  const key = engage.bootstrap.kind === 'demo' ? engage.bootstrap.apiKey : savedDemoKey(engage.ctx);
-  const lines = [
-    '',
-    `Engage is running at ${base}`,
-    `  Health:            ${base}/health`,
-    ...((owner) => (owner ? [`  Console:           ${base}/   (log in as ${owner.email} / ${owner.password}; saved in ${engage.ctx.config.dataDir}/demo-owner)`] : []))(savedDemoOwner(engage.ctx)),
-    key ? `  Demo API key:      ${key}   (X-API-KEY; saved in ${engage.ctx.config.dataDir}/demo-api-key)` : '  API key:           the one you bootstrapped with ENGAGE_BOOTSTRAP_API_KEY',
-    demoCampaignId ? `  Demo campaign:     ${demoCampaignId} (active, sends around the clock)` : '',
-    '',
-    'Load a lead, then read the simulated phone:',
-    `  curl -s -X POST ${base}/api/public/engage/lead/load -H 'X-API-KEY: ${key ?? '<key>'}' -H 'content-type: application/json' \\`,
-    `    -d '{"campaignId":"${demoCampaignId ?? '<campaignId>'}","fields":[{"name":"Phone","value":"2125550123"},{"name":"FirstName","value":"Ada"}]}'`,
-    `  curl -s '${base}/api/simulator/messages?phone=%2B12125550123' -H 'X-API-KEY: ${key ?? '<key>'}'`,
-    '',
-  ];
-  console.log(lines.filter((l, i, all) => l !== '' || all[i - 1] !== '').join('\n'));
+/**
+ * The demo's console owner and sample data on the start that created the demo workspace, else the
+ * sample data an earlier start left. Sample data is a welcome, not a requirement: if seeding fails,
+ * Engage keeps running and says why in the log.
+ */
+async function demoSample(engage: Engage): Promise<DemoSample | null> {
+  try {
+    return (await seedDemo(engage)) ?? (await savedDemoSample(engage.ctx));
+  } catch (err) {
+    engage.ctx.log.error({ err }, 'demo seeding failed; Engage runs without the sample data');
+    return null;
+  }
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -70,7 +39,7 @@ async function main(argv: string[]): Promise<number> {
   if (command === 'keys') return keysCommand(config, rest);
   if (command === 'migrate') {
     let url = config.databaseUrl;
-    const embedded = url ? null : await startEmbeddedPostgres(config.dataDir);
+    const embedded = url ? null : await startEmbeddedPostgres(config.dataDir, { port: config.embeddedPgPort });
     url ??= embedded!.connectionString;
     try {
       const applied = await migrate(url);
@@ -81,7 +50,7 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const engage = await startEngage(config, { api: command !== 'worker', worker: command !== 'api', demo: command === 'start' });
-  if (command !== 'worker') printWelcome(engage, await seedDemo(engage));
+  if (command !== 'worker') console.log(welcomeText(engage, await demoSample(engage)));
   else engage.ctx.log.info('worker started');
   await new Promise<void>((resolve) => {
     const shutdown = () => resolve();
@@ -102,6 +71,8 @@ main(process.argv.slice(2)).then(
     }
     const command = process.argv[2];
     if (err instanceof ConfigError) console.error(`engage: configuration error: ${err.message}`);
+    // Says what went wrong, PostgreSQL's own last lines and what to do: no stack trace needed.
+    else if (err instanceof EmbeddedPostgresError) console.error(`engage: ${err.message}`);
     // The one-shot commands say what failed without a stack trace; a server that cannot start shows it.
     else if (command === 'demo' || command === 'import' || command === 'keys') console.error(`engage ${command}: ${(err as Error).message}`);
     else console.error('engage: failed to start:', err);

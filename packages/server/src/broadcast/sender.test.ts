@@ -78,6 +78,25 @@ describe('broadcastTick', () => {
     expect(await broadcastTick(at('2025-03-04T20:00:00.000Z'))).toBe(1);
   });
 
+  it('says so when an active campaign has no leads, rather than that every lead was sent', async () => {
+    const { id } = await campaignWith([]);
+    expect(await broadcastTick(at('2025-03-05T15:00:00.000Z'))).toBe(0);
+    const empty = await campaign(id);
+    expect(empty.campaignStatus).toBe('ACTIVE');
+    expect(empty.sendingStatus).toBe('COMPLETE');
+    expect(empty.sendingStatusDescription).toBe('No leads have been loaded yet.');
+    expect(empty.nextRunTime).toBeNull();
+
+    // Once a lead is loaded and texted, the campaign is complete in the ordinary sense.
+    const loaded = await engage.api('POST', '/api/public/engage/lead/load', { campaignId: id, fields: [{ name: 'Phone', value: '+12125550341' }, { name: 'Zip', value: '10001' }] });
+    expect(loaded.body.status).toBe('Accepted');
+    expect(await broadcastTick(at('2025-03-05T15:01:00.000Z'))).toBe(1);
+    await broadcastTick(at('2025-03-05T15:02:00.000Z'));
+    const done = await campaign(id);
+    expect(done.sendingStatus).toBe('COMPLETE');
+    expect(done.sendingStatusDescription).toBe('Every lead has been sent the broadcast.');
+  });
+
   it('skips a phone suppressed after loading and still completes', async () => {
     const { id, leads } = await campaignWith([{ phone: '+12125550331', zip: '10001' }, { phone: '+12125550332', zip: '10001' }]);
     const ws = (await engage.api('GET', '/api/public/engage/workspace')).body.id;

@@ -24,6 +24,12 @@ import { broadcastMessage, claimBatch, closeSuppressedLeads, pendingPairs, type 
 
 export { UNKNOWN_ZONE_STAND_INS } from '../core/quiet-hours.ts';
 
+/**
+ * `sendingStatusDescription` of an active campaign that has never had a lead: its sendingStatus is
+ * COMPLETE (nothing to send), and the words say why instead of claiming every lead was texted.
+ */
+export const NO_LEADS_DESCRIPTION = 'No leads have been loaded yet.';
+
 /** How stale a plan may get before a lane refreshes it, ms. */
 const PLAN_MS = 1000;
 
@@ -275,7 +281,13 @@ export class Planner {
       const pairs = kept ? kept.pairs : await pendingPairs(ctx, c.id);
       if (pairs.length === 0) {
         const inFlight = await ctx.db.selectFrom('leads').select('id').where('campaign_id', '=', c.id).where('status', '=', 'SENDING').limit(1).executeTakeFirst();
-        await setSendingStatus(ctx, c, inFlight ? 'SENDING' : 'COMPLETE', inFlight ? 'Sending the last messages.' : 'Every lead has been sent the broadcast.', null);
+        if (inFlight) {
+          await setSendingStatus(ctx, c, 'SENDING', 'Sending the last messages.', null);
+          continue;
+        }
+        // Nothing pending: either every lead was handled, or there has never been a lead to send to.
+        const anyLead = await ctx.db.selectFrom('leads').select('id').where('campaign_id', '=', c.id).limit(1).executeTakeFirst();
+        await setSendingStatus(ctx, c, 'COMPLETE', anyLead ? 'Every lead has been sent the broadcast.' : NO_LEADS_DESCRIPTION, null);
         continue;
       }
       const { open, next } = openPairs(campaignSchedule(c), quiet_hours_policy as QuietHoursPolicy, pairs, now);

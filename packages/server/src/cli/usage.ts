@@ -13,8 +13,9 @@ export class UsageError extends Error {
   }
 }
 
-const ENVIRONMENT = `Environment: PORT, PUBLIC_URL, DATABASE_URL, ENGAGE_DATA_DIR, ENGAGE_SECRET,
-ENGAGE_BOOTSTRAP_API_KEY, ENGAGE_ALLOW_PRIVATE_WEBHOOKS, LOG_LEVEL (see docs/cli.md).`;
+const ENVIRONMENT = `Environment: PORT, PUBLIC_URL, DATABASE_URL, ENGAGE_DATA_DIR, ENGAGE_EMBEDDED_PG_PORT,
+ENGAGE_SECRET, ENGAGE_BOOTSTRAP_API_KEY, ENGAGE_ALLOW_PRIVATE_WEBHOOKS, LOG_LEVEL, LOG_FORMAT
+(see docs/cli.md).`;
 
 export const USAGE: Record<string, string> = {
   '': `Usage: engage <command> [options]
@@ -35,7 +36,9 @@ ${ENVIRONMENT}`,
 
 Runs the HTTP API and the worker in one process. Without DATABASE_URL, an embedded PostgreSQL
 keeps its data in ENGAGE_DATA_DIR (./.engage). On an empty database it creates a demo workspace
-and prints its API key. Stops gracefully on Ctrl-C (SIGINT) or SIGTERM.
+and prints its API key and console login; on the embedded database also sample data (a campaign
+of five simulated leads, a reply in the inbox, a delivered webhook). Stops gracefully on Ctrl-C
+(SIGINT) or SIGTERM.
 
 ${ENVIRONMENT}`,
   api: `Usage: engage api

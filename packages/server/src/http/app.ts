@@ -18,6 +18,7 @@ import { leadRoutes } from '../leads/routes.ts';
 import { providerRoutes } from '../providers/routes.ts';
 import { simulatorRoutes } from '../providers/simulator/routes.ts';
 import { workspaceRoutes } from '../workspaces/routes.ts';
+import { demoReceiverRoutes } from '../webhooks/demo-receiver.ts';
 import { webhookSecretRoutes } from '../workspaces/webhook-secret-routes.ts';
 import { installErrorHandler } from './errors.ts';
 import { finishOpenapi } from './openapi/document.ts';
@@ -86,5 +87,6 @@ export async function buildApp(ctx: AppContext, opts: { databaseUrl?: string } =
   await app.register(providerRoutes(ctx));
   await app.register(authRoutes(ctx));
   await app.register(consoleRoutes(ctx));
+  await app.register(demoReceiverRoutes(ctx));
   return app;
 }

@@ -8,6 +8,7 @@ import type { AppContext } from '../context.ts';
 import { deriveConversationKey } from '../conversations/keys.ts';
 import { endpointsFor } from '../events/payload.ts';
 import { signingSecrets } from '../workspaces/webhook-secret.ts';
+import { demoReceiverDispatcher, isDemoReceiverUrl } from './demo-receiver.ts';
 import { acquireAttemptSlot, endpointDisabled, recordFailure, recordSuccess } from './endpoint-health.ts';
 import { postWebhook } from './post.ts';
 import { signatureHeaders } from './signing.ts';
@@ -103,7 +104,12 @@ export async function attemptDelivery(
       'x-event-type': d.event_type,
       'x-event-origin': ctx.config.publicUrl,
     };
-    attempt = await postWebhook(d.url, body, headers, { dispatcher: opts.dispatcher, timeoutMs: ctx.config.webhookTimeoutMs, allowPrivate: ctx.config.allowPrivateWebhooks });
+    // The demo workspace's built-in receiver is this Engage at its PUBLIC_URL (often loopback):
+    // exactly that URL, for exactly that workspace, passes the private-address guard.
+    const own = !ctx.config.allowPrivateWebhooks && isDemoReceiverUrl(ctx.config, d.workspace_id, d.url);
+    attempt = await postWebhook(d.url, body, headers, {
+      dispatcher: own ? demoReceiverDispatcher() : opts.dispatcher, timeoutMs: ctx.config.webhookTimeoutMs, allowPrivate: own || ctx.config.allowPrivateWebhooks,
+    });
   } finally {
     const left = (inFlightByUrl.get(d.url) ?? 1) - 1;
     if (left > 0) inFlightByUrl.set(d.url, left);

@@ -67,7 +67,7 @@ export const webhookExample = { eventType: 'ConversationStarted', ...conversatio
 
 const campaignExample = {
   id: CAMPAIGN_ID, orgId: 1, workspaceId: 1, name: 'Spring offer', created: T, updated: T,
-  campaignStatus: 'ACTIVE', sendingStatus: 'SENDING', sendingStatusDescription: 'Sending to 1,250 pending leads.',
+  campaignStatus: 'ACTIVE', sendingStatus: 'SENDING', sendingStatusDescription: 'Sending to eligible leads.',
   nextRunTime: null, senderSourceType: 'TEN_DLC', senderSourceId: SOURCE_ID, carrierDailyLimits: [],
   schedule: { monday: [{ start: 540, end: 1200 }], tuesday: [{ start: 540, end: 1200 }], wednesday: [{ start: 540, end: 1200 }], thursday: [{ start: 540, end: 1200 }], friday: [{ start: 540, end: 1200 }], saturday: [], sunday: [], exceptions: [] },
   messages: {

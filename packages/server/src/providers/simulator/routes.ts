@@ -33,6 +33,19 @@ const CarrierSendSchema = Type.Object(
 );
 
 /**
+ * The simulated phone `from` (E.164) texts Engage's number `to` (E.164): the text is kept in the
+ * phone's history and enters the same inbound pipeline as a real provider's webhook. What
+ * `POST /api/simulator/messages` does once it has checked the request; the demo seeding uses it too.
+ */
+export async function simulatedPhoneTexts(ctx: AppContext, m: { from: string; to: string; text: string }): Promise<{ id: string; at: Date }> {
+  const now = ctx.now();
+  const id = newId(now);
+  await ctx.db.insertInto('simulator_messages').values({ id, reference: null, sender: m.from, recipient: m.to, body: m.text, direction: 'INBOUND', created: now }).execute();
+  await receiveInbound(ctx, { provider: SIMULATOR, providerMessageId: `SM${id}`, from: m.from, to: m.to, text: m.text, receivedAt: now });
+  return { id, at: now };
+}
+
+/**
  * The simulated phones' side. `direction` is as Engage sees it: OUTBOUND = Engage texted the
  * phone, INBOUND = the phone texted Engage. Only conversations with this workspace's numbers show.
  */
@@ -106,11 +119,8 @@ export function simulatorRoutes(ctx: AppContext) {
       if (!to) throw badRequest('to', 'not a valid phone number');
       const number = await ctx.db.selectFrom('sender_numbers').select('workspace_id').where('phone', '=', to).executeTakeFirst();
       if (number?.workspace_id !== who.workspaceId) throw new ApiError(422, 'UNPROCESSABLE', 'to: not one of this workspace\'s numbers', 'to');
-      const now = ctx.now();
-      const id = newId(now);
-      await ctx.db.insertInto('simulator_messages').values({ id, reference: null, sender: from, recipient: to, body: req.body.text, direction: 'INBOUND', created: now }).execute();
-      await receiveInbound(ctx, { provider: SIMULATOR, providerMessageId: `SM${id}`, from, to, text: req.body.text, receivedAt: now });
-      return reply.status(201).send({ id, from, to, text: req.body.text, direction: 'INBOUND', timestamp: iso(now) });
+      const { id, at } = await simulatedPhoneTexts(ctx, { from, to, text: req.body.text });
+      return reply.status(201).send({ id, from, to, text: req.body.text, direction: 'INBOUND', timestamp: iso(at) });
     });
   };
 }

@@ -9,7 +9,9 @@ import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Receiver, eventually, startTestEngage, type TestEngage } from './harness.ts';
 
-const seed = JSON.parse(readFileSync(new URL('../../../../shared/fixtures/conversation-started.seed.json', import.meta.url), 'utf8'));
+// The guide's payload sample, kept in the repository so a checkout's `npm test` needs nothing beside
+// it; .ci/run checks it against shared/fixtures, where the contract's copy lives.
+const seed = JSON.parse(readFileSync(new URL('./fixtures/conversation-started.seed.json', import.meta.url), 'utf8'));
 const LEAD_PHONE = '+15555551212';
 
 /** JSON type of a value as the contract speaks of it. */

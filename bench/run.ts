@@ -15,7 +15,8 @@
  *    stops everything.
  *
  * `npm run bench -- import` runs bench/import.ts (the list import) instead;
- * `npm run bench -- broadcast` runs bench/broadcast.ts (a million-lead broadcast) instead.
+ * `npm run bench -- broadcast` runs bench/broadcast.ts (a million-lead broadcast) instead;
+ * `npm run bench -- events` runs bench/events.ts (receipts in, webhooks out, replies; issue 19) instead.
  */
 import { execFileSync, fork } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
@@ -426,6 +427,7 @@ const which =
   process.argv[2] === 'import' ? import('./import.ts').then((m) => m.benchImport())
   : process.argv[2] === 'broadcast' ? import('./broadcast.ts').then((m) => m.benchBroadcast())
   : process.argv[2] === 'replay' ? import('./replay.ts').then((m) => m.benchReplay())
+  : process.argv[2] === 'events' ? import('./events.ts').then((m) => m.benchEvents())
   : main();
 which.then(
   () => {

@@ -1,4 +1,5 @@
 /** Small measurement helpers shared by the benchmark's processes. */
+import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 
@@ -67,8 +68,19 @@ export function processCpuSeconds(pid: number): number {
   }
 }
 
-/** The PostgreSQL server's processes (the postmaster and every backend and helper), by command name. */
-export function postgresPids(): number[] {
+/**
+ * The PostgreSQL server's processes (the postmaster and every backend and helper), by command name;
+ * with `postmaster`, that server's only (another PostgreSQL on the machine, e.g. a test suite's,
+ * is left out).
+ */
+export function postgresPids(postmaster?: number): number[] {
+  if (postmaster !== undefined) {
+    try {
+      return [postmaster, ...execFileSync('pgrep', ['-P', String(postmaster)], { encoding: 'utf8' }).split('\n').filter(Boolean).map(Number)];
+    } catch {
+      return [postmaster];
+    }
+  }
   const pids: number[] = [];
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
@@ -109,8 +121,9 @@ export function postgresRole(pid: number): string {
  * zero) included; the returned function ends it and answers CPU seconds per wall second for each
  * name (1 = one core), PostgreSQL's split by what its processes do (`postgresRoles`), and the busiest
  * single backend's share (one backend runs one statement on one core: near 1, it is the bottleneck).
+ * With `postmaster`, only that server's processes count as PostgreSQL's.
  */
-export function processCpuMeter(named: Record<string, number>): {
+export function processCpuMeter(named: Record<string, number>, postmaster?: number): {
   stop: () => { cores: Record<string, number>; postgresRoles: Record<string, number>; busiestBackend: number };
 } {
   const t0 = performance.now();
@@ -120,7 +133,7 @@ export function processCpuMeter(named: Record<string, number>): {
   let first = true;
   const own = new Set(Object.values(named));
   const sample = () => {
-    for (const pid of [...Object.values(named), ...postgresPids()]) {
+    for (const pid of [...Object.values(named), ...postgresPids(postmaster)]) {
       const s = processCpuSeconds(pid);
       if (!start.has(pid)) start.set(pid, first ? s : 0);
       if (!own.has(pid) && !role.has(pid)) role.set(pid, postgresRole(pid));

@@ -44,7 +44,6 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { Pool } from 'undici';
 import { migrate } from '../packages/server/src/db/migrate.ts';
@@ -53,12 +52,8 @@ import type { Arrival, KeptBody, ReceiverCall, ReceiverMessage, ReceiverOptions,
 import { benchPhone } from './leads.ts';
 import { cpuMeter, percentile, processCpuMeter } from './stats.ts';
 import { waitFor } from './wait.ts';
+import { API_KEY, BENCH_DIR, BIN, SECRET } from './paths.ts';
 
-const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
-const REPO = path.resolve(BENCH_DIR, '..');
-const BIN = path.join(REPO, 'packages', 'server', 'bin', 'engage.js');
-const API_KEY = 'engk_bench_bootstrap_key_0123456789';
-const SECRET = 'bench-secret-0123456789abcdef';
 
 const LEADS = Number(process.env.BENCH_EVENTS_LEADS ?? 20_000);
 const REPLIES = Math.min(LEADS, Number(process.env.BENCH_EVENTS_REPLIES ?? Math.min(5_000, Math.floor(LEADS / 4))));

@@ -35,10 +35,8 @@ import { parseFile } from '../packages/server/src/leads/import/parse-thread.ts';
 import { FILTER_BYTES } from '../packages/server/src/leads/import/phone-filter.ts';
 import { benchPhone } from './leads.ts';
 import { processCpuMeter } from './stats.ts';
+import { API_KEY, REPO, SECRET } from './paths.ts';
 
-const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
-const REPO = path.resolve(BENCH_DIR, '..');
-const API_KEY = 'engk_bench_bootstrap_key_0123456789';
 const ROWS = Number(process.env.BENCH_IMPORT_ROWS ?? 1_000_000);
 const log = (msg: string) => console.log(`[bench import] ${msg}`);
 
@@ -213,7 +211,7 @@ export async function benchImport(): Promise<void> {
 
     const config = loadConfig({
       DATABASE_URL: databaseUrl, PORT: '0', HOST: '127.0.0.1', ENGAGE_DATA_DIR: path.join(tmp, 'data'),
-      ENGAGE_SECRET: 'bench-secret-0123456789abcdef', ENGAGE_BOOTSTRAP_API_KEY: API_KEY, LOG_LEVEL: 'warn',
+      ENGAGE_SECRET: SECRET, ENGAGE_BOOTSTRAP_API_KEY: API_KEY, LOG_LEVEL: 'warn',
     });
     const engage = await startEngage(config, { api: true, worker: true });
     stops.push(() => engage.stop());

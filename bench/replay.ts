@@ -25,16 +25,13 @@ import type { AddressInfo } from 'node:net';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { loadConfig } from '../packages/server/src/config.ts';
 import { startEngage } from '../packages/server/src/engage.ts';
 import { benchDatabase } from './db.ts';
 import { percentile } from './stats.ts';
+import { API_KEY, BENCH_DIR, REPO, SECRET } from './paths.ts';
 
-const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
-const REPO = path.resolve(BENCH_DIR, '..');
-const API_KEY = 'engk_bench_bootstrap_key_0123456789';
 const EVENTS = Number(process.env.BENCH_REPLAY_EVENTS ?? 10_000);
 const RATE = Number(process.env.BENCH_REPLAY_RATE ?? 200);
 const CONVERSATIONS = 1_000;
@@ -83,7 +80,7 @@ export async function benchReplay(): Promise<void> {
     await mkdir(path.join(tmp, 'data'));
     const config = loadConfig({
       DATABASE_URL: databaseUrl, PORT: '0', HOST: '127.0.0.1', ENGAGE_DATA_DIR: path.join(tmp, 'data'),
-      ENGAGE_SECRET: 'bench-secret-0123456789abcdef', ENGAGE_BOOTSTRAP_API_KEY: API_KEY, LOG_LEVEL: 'warn',
+      ENGAGE_SECRET: SECRET, ENGAGE_BOOTSTRAP_API_KEY: API_KEY, LOG_LEVEL: 'warn',
       ENGAGE_ALLOW_PRIVATE_WEBHOOKS: 'true', ENGAGE_REPLAY_RATE_PER_SECOND: String(RATE),
     });
     const engage = await startEngage(config, { api: true, worker: true });

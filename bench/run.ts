@@ -22,7 +22,6 @@ import { execFileSync, fork } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { loadConfig } from '../packages/server/src/config.ts';
 import { startEngage, type Engage } from '../packages/server/src/engage.ts';
@@ -31,11 +30,8 @@ import { waitFor } from './wait.ts';
 import { startFloor, type FloorServer } from './floor.ts';
 import type { LoadJob, LoadMessage, LoadResult } from './load.ts';
 import { cpuMeter, percentile, type CpuReport } from './stats.ts';
+import { API_KEY, BENCH_DIR, REPO, SECRET } from './paths.ts';
 
-const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
-const REPO = path.resolve(BENCH_DIR, '..');
-const API_KEY = 'engk_bench_bootstrap_key_0123456789';
-const SECRET = 'bench-secret-0123456789abcdef';
 const LEAD_LOAD_PATH = '/api/public/engage/lead/load';
 
 const CONNECTIONS = 10;

@@ -63,9 +63,9 @@ function sameToken(given: string, expected: string): boolean {
 }
 
 /**
- * `POST /api/demo/webhook-receiver/:workspaceId/:token`: 404 unless the token is the workspace's,
- * 401 unless the body is signed with one of the workspace's current signing secrets (and recent),
- * else 204. Kept out of the OpenAPI document: it is the demo's receiver, not part of the API.
+ * `POST /api/demo/webhook-receiver/:workspaceId/:token`: 404 unless the token is the workspace's
+ * (checked before the body is read), 401 unless the body is signed with one of the workspace's
+ * current signing secrets (and recent), else 204. Kept out of the OpenAPI document: it is the demo's receiver, not part of the API.
  * Registered in a scope of its own whose only body parser keeps the raw text, since the signature
  * covers the exact bytes sent.
  */
@@ -73,12 +73,21 @@ export function demoReceiverRoutes(ctx: AppContext) {
   return async (app: FastifyInstance) => {
     app.removeAllContentTypeParsers();
     app.addContentTypeParser('*', { parseAs: 'string', bodyLimit: BODY_LIMIT }, (_req, body, done) => done(null, body));
-    app.post<{ Params: { workspaceId: string; token: string } }>(`${DEMO_RECEIVER_PATH}/:workspaceId/:token`, { schema: { hide: true } }, async (req, reply) => {
-      const { workspaceId: rawId, token: given } = req.params;
+    type Req = { Params: { workspaceId: string; token: string } };
+    /** Who may call it: only a holder of the URL Engage minted for an existing workspace. */
+    const minted = async (rawId: string, given: string): Promise<boolean> => {
       const workspaceId = /^[1-9][0-9]{0,14}$/.test(rawId) ? Number(rawId) : null;
-      if (workspaceId === null || !sameToken(given, token(ctx.config.secret, workspaceId))) throw notFound('webhook receiver');
-      const exists = await ctx.db.selectFrom('workspaces').select('id').where('id', '=', workspaceId).executeTakeFirst();
-      if (!exists) throw notFound('webhook receiver');
+      if (workspaceId === null || !sameToken(given, token(ctx.config.secret, workspaceId))) return false;
+      return (await ctx.db.selectFrom('workspaces').select('id').where('id', '=', workspaceId).executeTakeFirst()) !== undefined;
+    };
+    app.post<Req>(`${DEMO_RECEIVER_PATH}/:workspaceId/:token`, {
+      schema: { hide: true },
+      // Refused before the body is read: onRequest runs ahead of the body parser.
+      onRequest: async (req) => {
+        if (!(await minted(req.params.workspaceId, req.params.token))) throw notFound('webhook receiver');
+      },
+    }, async (req, reply) => {
+      const workspaceId = Number(req.params.workspaceId);
       const secrets = await workspaceSigningSecrets(ctx.db, workspaceId, ctx.now());
       try {
         const event = verifyWebhook(typeof req.body === 'string' ? req.body : '', req.headers, secrets, { now: ctx.now });

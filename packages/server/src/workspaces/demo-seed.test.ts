@@ -191,6 +191,8 @@ describe('demo seeding on the first start', () => {
     expect((await fetch(demoUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).status).toBe(401);
     const forged = demoUrl.replace(/\/[^/]+$/, '/' + 'A'.repeat(43));
     expect((await fetch(forged, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).status).toBe(404);
+    // A wrong token is refused before its body is read: 2 MiB (over the 1 MiB limit) is still a 404, not a 413.
+    expect((await fetch(forged, { method: 'POST', headers: { 'content-type': 'application/json' }, body: 'x'.repeat(2 * 1024 * 1024) })).status).toBe(404);
 
     // Another workspace pointing its webhooks at the demo's receiver URL, and the demo workspace
     // pointing a campaign at a loopback receiver, are both still refused by the guard.

@@ -3,36 +3,24 @@
  * DATABASE_URL when set; else the embedded PostgreSQL of the data dir — the running one when
  * `engage start` has it open (its port is in postmaster.pid), or started just for this command.
  */
-import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Config } from '../config.ts';
-import { startEmbeddedPostgres } from '../db/embedded.ts';
+import { processAlive, readPostmasterPid, startEmbeddedPostgres } from '../db/embedded.ts';
 import { migrate } from '../db/migrate.ts';
 import { APP_DATABASE, APP_ROLE, clusterUrl, loadPasswords } from '../db/pgpass.ts';
 import { createDb, type Db } from '../db/pool.ts';
 
 /** The embedded cluster's port when its postmaster is alive, else null. */
-function runningEmbeddedPort(dataDir: string): number | null {
-  const pidFile = path.join(dataDir, 'postgres', 'postmaster.pid');
-  if (!existsSync(pidFile)) return null;
-  // postmaster.pid: line 1 the PID, line 4 the port.
-  const lines = readFileSync(pidFile, 'utf8').split('\n');
-  const pid = Number(lines[0]);
-  const port = Number(lines[3]);
-  if (!Number.isInteger(pid) || !Number.isInteger(port)) return null;
-  try {
-    process.kill(pid, 0);
-    return port;
-  } catch {
-    return null;
-  }
+async function runningEmbeddedPort(dataDir: string): Promise<number | null> {
+  const running = await readPostmasterPid(path.join(dataDir, 'postgres'));
+  return running && Number.isInteger(running.port) && processAlive(running.pid) ? running.port : null;
 }
 
 export async function withDatabase<T>(config: Config, fn: (db: Db) => Promise<T>): Promise<T> {
   let url = config.databaseUrl;
   let stopEmbedded: (() => Promise<void>) | null = null;
   if (!url) {
-    const port = runningEmbeddedPort(config.dataDir);
+    const port = await runningEmbeddedPort(config.dataDir);
     const passwords = port ? await loadPasswords(config.dataDir) : null;
     if (port && passwords) url = clusterUrl(APP_ROLE, passwords.app, port, APP_DATABASE);
     else {

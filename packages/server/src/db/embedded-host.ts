@@ -62,12 +62,12 @@ export function isRoot(): boolean {
   return typeof process.getuid === 'function' && process.getuid() === 0;
 }
 
+/** A user by name or uid, from one `id` call (`uid=999(engage-pg) gid=995(engage-pg) …`); null when there is none. */
 function idOf(nameOrUid: string): OsUser | null {
   try {
-    const name = execFileSync('id', ['-un', nameOrUid], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-    const uid = Number(execFileSync('id', ['-u', nameOrUid], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim());
-    const gid = Number(execFileSync('id', ['-g', nameOrUid], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim());
-    return Number.isInteger(uid) && Number.isInteger(gid) ? { name, uid, gid } : null;
+    const out = execFileSync('id', [nameOrUid], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    const m = /uid=(\d+)\(([^)]+)\) gid=(\d+)/.exec(out);
+    return m ? { name: m[2]!, uid: Number(m[1]), gid: Number(m[3]) } : null;
   } catch {
     return null;
   }

@@ -187,13 +187,23 @@ function launch(bin: string, clusterDir: string, port: number, user: OsUser | nu
   });
 }
 
-function alive(pid: number): boolean {
+/** Whether a process with this PID exists (one of another user's counts: EPERM). */
+export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
+}
+
+/** A cluster's `postmaster.pid`: line 1 the server's PID, line 4 its port; null when absent or unreadable. */
+export async function readPostmasterPid(clusterDir: string): Promise<{ pid: number; port: number } | null> {
+  const text = await readFile(path.join(clusterDir, 'postmaster.pid'), 'utf8').catch(() => null);
+  const lines = text?.split('\n') ?? [];
+  const pid = Number(lines[0]);
+  const port = Number(lines[3]);
+  return text !== null && Number.isInteger(pid) && pid > 0 ? { pid, port } : null;
 }
 
 /** A process's start time (clock ticks since boot), to tell it from a later one with the same PID; null off Linux. */
@@ -213,14 +223,14 @@ async function ownerAlive(dataDir: string): Promise<number | null> {
   if (!text) return null;
   const [pidText, started] = text.split('\n');
   const pid = Number(pidText);
-  if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid || !alive(pid)) return null;
+  if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid || !processAlive(pid)) return null;
   const now = await startTime(pid);
   return now === null || now === started ? pid : null;
 }
 
 async function waitGone(pid: number, ms: number): Promise<boolean> {
   const deadline = Date.now() + ms;
-  while (alive(pid)) {
+  while (processAlive(pid)) {
     if (Date.now() > deadline) return false;
     await delay(50);
   }
@@ -235,9 +245,8 @@ async function waitGone(pid: number, ms: number): Promise<boolean> {
  */
 async function recoverStaleLock(clusterDir: string, dataDir: string, place: ClusterPlace, log: NonNullable<EmbeddedOptions['log']>): Promise<void> {
   const pidFile = path.join(clusterDir, 'postmaster.pid');
-  const text = await readFile(pidFile, 'utf8').catch(() => null);
-  const pid = Number(text?.split('\n')[0]);
-  if (!text || !Number.isInteger(pid) || pid <= 0 || !alive(pid)) return;
+  const pid = (await readPostmasterPid(clusterDir))?.pid;
+  if (pid === undefined || !processAlive(pid)) return;
   if (!existsSync('/proc/self/cmdline')) return; // no way to look at the process: PostgreSQL decides
   const argv = (await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')).split('\0');
   const isOurServer = path.basename(argv[0] ?? '') === 'postgres' && argv.includes(clusterDir);
